@@ -1,0 +1,78 @@
+"""Suite-wide fixtures. Every async test runs under a watchdog that fails it when the event
+loop was blocked for longer than allowed (CPU work belongs in worker threads)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+# Generous for shared 2-core CI machines; a real blocking call (a kernel or a sync DB call on
+# the loop) shows up as hundreds of ms. Tighten per test with @pytest.mark.loop_lag(max_ms=...).
+DEFAULT_MAX_LOOP_LAG_MS = 250.0
+_TICK_S = 0.005
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "loop_lag(max_ms=None): event-loop lag budget for this async test (None: off)"
+    )
+
+
+class LoopLagWatch:
+    """Samples how late a periodic tick wakes up; ``worst_ms`` is the longest block seen."""
+
+    def __init__(self) -> None:
+        self.worst_ms = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(_TICK_S)
+            late_ms = (time.perf_counter() - before - _TICK_S) * 1000
+            self.worst_ms = max(self.worst_ms, late_ms)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+@pytest.fixture
+async def loop_lag() -> AsyncIterator[LoopLagWatch]:
+    """Watch the running loop for the length of the test."""
+    watch = LoopLagWatch()
+    watch.start()
+    yield watch
+    await watch.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_blocked_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not inspect.iscoroutinefunction(getattr(request, "function", None)):
+        yield
+        return
+    marker = request.node.get_closest_marker("loop_lag")
+    limit = DEFAULT_MAX_LOOP_LAG_MS
+    if marker is not None:
+        limit = marker.kwargs.get("max_ms", DEFAULT_MAX_LOOP_LAG_MS)
+    if limit is None:
+        yield
+        return
+    watch: LoopLagWatch = request.getfixturevalue("loop_lag")
+    yield
+    if watch.worst_ms > limit:
+        pytest.fail(
+            f"the event loop was blocked for {watch.worst_ms:.0f} ms (budget {limit:.0f} ms): "
+            "move CPU or blocking I/O work off the loop",
+            pytrace=False,
+        )
