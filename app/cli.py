@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 _PROCESS_STARTED = time.perf_counter()
 
+from app.commands import genome as genome_commands  # noqa: E402  (after the start stamp)
+
 __all__ = ["main"]
 
 
@@ -47,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", help="run the HTTP/websocket service (settings from BRAINHOST_* variables)"
     )
     serve.set_defaults(handler=_serve)
+    genome_commands.register(sub)
     return parser
 
 
