@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 import structlog
 
 from actors import ActorSystem
+from app.security import auth_config_from, load_app_registry, periodic_purge
 from app.settings import Settings
+from tenancy.auth import AuthService, build_auth_service
+from tenancy.store import Store, open_store
+from tenancy.workspaces import WorkspaceService
 
 __all__ = ["Services", "build_services"]
 
@@ -28,6 +32,9 @@ class Services:
     actors: ActorSystem
     started_at: float = field(default_factory=time.monotonic)
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    store: Store | None = None
+    auth: AuthService | None = None
+    workspaces: WorkspaceService | None = None
 
     @property
     def ready(self) -> bool:
@@ -47,6 +54,16 @@ async def build_services(settings: Settings) -> Services:
         await actors.start()
         stack.push_async_callback(actors.aclose, timeout=settings.shutdown_timeout_s)
         services = Services(settings=settings, actors=actors, _stack=stack)
+        store = await open_store(
+            settings.store_url,
+            data_dir=settings.data_dir,
+            mongo_db_per_workspace=settings.mongo_db_per_workspace,
+        )
+        stack.push_async_callback(store.aclose)
+        services.store = store
+        services.auth = await build_auth_service(auth_config_from(settings), store)
+        services.workspaces = WorkspaceService(store, load_app_registry(settings))
+        await stack.enter_async_context(periodic_purge(services.auth))
     except BaseException:
         await stack.aclose()
         raise

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
 
 ENV_PREFIX = "BRAINHOST_"
+_RATE = r"^[1-9][0-9]{0,6}/[1-9][0-9]{0,6}$"
 
 
 class SettingsError(Exception):
@@ -74,6 +75,9 @@ class Settings(BaseModel):
     jwt_algorithm: Literal["HS256", "EdDSA"] = Field(
         "HS256", description="Signing algorithm for access tokens."
     )
+    jwt_keys_dir: Path | None = Field(
+        None, description="EdDSA key ring directory (default <data_dir>/jwt-keys)."
+    )
     jwt_issuer: str = Field("brainhost", description="`iss` claim of access tokens.")
     jwt_audience: str = Field("brainhost-api", description="`aud` claim of access tokens.")
 
@@ -85,11 +89,59 @@ class Settings(BaseModel):
     smtp_starttls: bool = Field(True, description="Use STARTTLS with the SMTP server.")
     mail_from: str = Field("brainhost@localhost", description="Sender of system mail.")
 
+    # Login rate limits, "<count>/<seconds>" token buckets
+    code_limit_per_email: str = Field(
+        "5/3600", pattern=_RATE, description="Login codes sent to one address."
+    )
+    code_limit_per_ip: str = Field(
+        "30/3600", pattern=_RATE, description="Login codes requested from one client IP."
+    )
+    verify_limit_per_ip: str = Field(
+        "60/600", pattern=_RATE, description="Code verifications from one client IP."
+    )
+
+    # Workspaces
+    apps_registry: Path | None = Field(
+        None, description="JSON file listing installable apps (id, version, settings schema)."
+    )
+
+    # Websocket /v1/ws
+    ws_max_message: int = Field(
+        1_048_576, ge=1024, le=16 * 1_048_576,
+        description="Largest websocket message a client may send; a larger one closes with 1009.",
+    )
+    ws_heartbeat_s: float = Field(
+        30.0, gt=0, le=3600,
+        description="Seconds between heartbeat frames; a send blocked this long ends the socket.",
+    )
+    ws_send_queue: int = Field(
+        256, ge=1, le=65_536,
+        description="Events queued per websocket subscription before the oldest are dropped.",
+    )
+    ws_command_rate: str = Field(
+        "20/1", description="Commands per websocket connection, '<count>/<seconds>' (token bucket)."
+    )
+    ws_max_subscriptions: int = Field(
+        128, ge=1, le=10_000, description="Topics one websocket connection may subscribe to."
+    )
+
     @field_validator("host")
     @classmethod
     def _host_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("ws_command_rate")
+    @classmethod
+    def _rate_is_count_per_seconds(cls, value: str) -> str:
+        count, slash, period = value.partition("/")
+        try:
+            valid = bool(slash) and int(count) >= 1 and float(period) > 0
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError("expected '<count>/<seconds>' with count >= 1 and seconds > 0")
         return value
 
     @property
