@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import weakref
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -98,6 +98,7 @@ class Actor:
 
     @property
     def path(self) -> str:
+        """The actor's path in the supervision tree, e.g. ``"root/tenants/ws-1"``."""
         return self._require_cell().path
 
     def stop(self) -> None:
@@ -111,6 +112,8 @@ class Actor:
 
 
 class ActorState(enum.Enum):
+    """Lifecycle of an actor cell, as seen through its ref."""
+
     NEW = "new"
     RUNNING = "running"
     STOPPED = "stopped"  # not serving; may be restarted, mailbox still open
@@ -119,6 +122,8 @@ class ActorState(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ActorStatistics:
+    """A snapshot of one actor: state, mailbox and counters since it was added."""
+
     path: str
     state: ActorState
     mailbox: MailboxStatistics
@@ -138,21 +143,26 @@ class ActorRef:
 
     @property
     def path(self) -> str:
+        """The actor's path in the supervision tree."""
         return self._cell.path
 
     @property
     def name(self) -> str:
+        """The last element of :attr:`path`."""
         return self._cell.name
 
     @property
     def running(self) -> bool:
+        """True while an instance serves the mailbox (False during a restart)."""
         return self._cell.state is ActorState.RUNNING
 
     @property
     def terminated(self) -> bool:
+        """True once the actor is stopped for good; messages then raise ActorStoppedError."""
         return self._cell.state is ActorState.TERMINATED
 
     def statistics(self) -> ActorStatistics:
+        """Mailbox depth, state and counters of this actor."""
         return self._cell.statistics()
 
     def __repr__(self) -> str:
@@ -224,9 +234,9 @@ class ActorRef:
             except asyncio.CancelledError:
                 mailbox.withdraw(envelope)
                 raise
-        deadlines = _deadlines.get(loop)
-        if deadlines is None:
-            deadlines = _deadlines[loop] = _AskDeadlines()
+        deadlines = _this_thread.deadlines
+        if deadlines is None or _this_thread.loop is not loop:
+            deadlines = _this_thread.use(loop)
         bucket = deadlines.add(loop, start + timeout, reply, cell.path, timeout)
         try:
             return await reply
@@ -241,12 +251,11 @@ _DEADLINE_RESOLUTION = 0.01
 
 
 class _AskDeadlines:
-    """Ask timeouts of one loop, grouped in 10 ms buckets with one loop timer per bucket.
+    """Pending ask timeouts of one loop, grouped in 10 ms buckets, one loop timer per bucket.
 
     A TimerHandle per ask (create, heap push, cancel) cost about a quarter of a local ask
     round trip; a dict insert and delete is a tenth of that. Timeouts fire up to 10 ms late,
-    never early. Holds no reference to the loop, so the per-loop WeakKeyDictionary entry dies
-    with its loop.
+    never early. At most one timer per 10 ms of timeout horizon is pending per loop.
     """
 
     __slots__ = ("_buckets",)
@@ -278,9 +287,21 @@ class _AskDeadlines:
                 )
 
 
-_deadlines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _AskDeadlines] = (
-    weakref.WeakKeyDictionary()
-)
+class _ThreadDeadlines(threading.local):
+    """The deadlines of the loop running in this thread (one loop runs per thread at a time)."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    deadlines: _AskDeadlines | None = None
+
+    def use(self, loop: asyncio.AbstractEventLoop) -> _AskDeadlines:
+        # A new loop in this thread: its own buckets. The old loop's pending timers keep
+        # their own buckets alive, so nothing is shared between loops.
+        self.loop = loop
+        self.deadlines = _AskDeadlines()
+        return self.deadlines
+
+
+_this_thread = _ThreadDeadlines()
 
 
 class _ActorCell:

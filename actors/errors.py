@@ -96,5 +96,6 @@ class SubscriptionClosedError(EventHubError):
 class SubscriberDisconnectedError(SubscriptionClosedError):
     """The hub dropped this subscriber because its bounded queue overflowed (too slow).
 
-    Resubscribe with ``since_seq`` set to the last sequence number seen to resume.
+    Resubscribe with ``since_seq`` (exact topic) or ``since_hub_seq`` (prefix) set to the
+    last number seen to resume.
     """

@@ -8,9 +8,12 @@
   ``Overflow.DISCONNECT`` drops the subscriber, which then gets
   :class:`SubscriberDisconnectedError` after what was already queued.
 * Every topic keeps a ring of its most recent events with per-topic sequence numbers that
-  only grow. ``subscribe(topic, since_seq=n)`` replays the retained events after ``n``;
-  ``Subscription.resumed`` says whether nothing was lost (otherwise the gap is reported with
-  a :class:`Missed` marker when its size is known; fetch a full snapshot then).
+  only grow (``Event.seq``); every event also has a hub-wide number (``Event.hub_seq``).
+  ``subscribe(topic, since_seq=n)`` replays the retained events of that topic after ``n``;
+  ``subscribe(prefix, prefix=True, since_hub_seq=n)`` replays the retained events of every
+  matching topic after hub position ``n``, in publication order. ``Subscription.resumed``
+  says whether nothing was lost (an exact-topic gap of known size is also reported with a
+  :class:`Missed` marker); if it is False, fetch a full snapshot.
 """
 
 from __future__ import annotations
@@ -46,16 +49,23 @@ __all__ = [
 
 
 class Overflow(enum.Enum):
+    """What happens when a subscriber's queue is full and another event arrives."""
+
     DROP_OLDEST = "drop_oldest"
     DISCONNECT = "disconnect"
 
 
 class Event(NamedTuple):
-    """One published event, shared (not copied) by every subscriber that receives it."""
+    """One published event, shared (not copied) by every subscriber that receives it.
+
+    ``seq`` numbers the events of one topic; ``hub_seq`` numbers every event of the hub, so
+    a prefix subscription (many topics) can resume from one number.
+    """
 
     topic: str
     seq: int
     data: bytes
+    hub_seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,8 @@ class Missed:
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionStatistics:
+    """A snapshot of one subscription."""
+
     topic: str
     prefix: bool
     queued: int
@@ -77,6 +89,8 @@ class SubscriptionStatistics:
 
 @dataclass(frozen=True, slots=True)
 class EventHubStatistics:
+    """Hub totals since it was created."""
+
     topics: int
     subscribers: int
     published_total: int
@@ -86,10 +100,12 @@ class EventHubStatistics:
 
 
 class _Stream:
-    __slots__ = ("last_seq", "ring")
+    __slots__ = ("evicted_hub_seq", "last_hub_seq", "last_seq", "ring")
 
     def __init__(self, first_seq: int, history: int) -> None:
         self.last_seq = first_seq - 1
+        self.last_hub_seq = 0
+        self.evicted_hub_seq = 0  # hub_seq of the newest event pushed out of the ring
         self.ring: deque[Event] = deque(maxlen=history)
 
 
@@ -133,6 +149,7 @@ class Subscription:
         return self._closed_by_owner or self._disconnected is not None
 
     def statistics(self) -> SubscriptionStatistics:
+        """Queue depth and events lost so far."""
         return SubscriptionStatistics(
             topic=self.topic,
             prefix=self.prefix,
@@ -160,6 +177,8 @@ class Subscription:
         while True:
             if self._queue or self._lost or self.closed:
                 return self.receive_nowait()
+            if self._waiter is not None:
+                raise RuntimeError(f"another task is already receiving from {self.topic!r}")
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiter = waiter
             try:
@@ -227,6 +246,10 @@ class Subscription:
 _Subscribers = dict[Subscription, None]
 
 
+def _hub_seq(event: Event) -> int:
+    return event.hub_seq
+
+
 class EventHub:
     """In-process publish/subscribe with per-topic history; one instance per actor system."""
 
@@ -264,6 +287,7 @@ class EventHub:
         self.epoch = uuid.uuid4().hex
         self._streams: OrderedDict[str, _Stream] = OrderedDict()
         self._evicted_max_seq = 0
+        self._evicted_hub_seq = 0
         self._exact: dict[str, _Subscribers] = {}
         self._prefixes: dict[str, _Subscribers] = {}
         self._subscriber_count = 0
@@ -278,6 +302,7 @@ class EventHub:
         return self._closed
 
     def statistics(self) -> EventHubStatistics:
+        """Totals for metrics: topics, subscribers, published, delivered, dropped."""
         return EventHubStatistics(
             topics=len(self._streams),
             subscribers=self._subscriber_count,
@@ -319,9 +344,14 @@ class EventHub:
             self._streams.move_to_end(topic)
         seq = stream.last_seq + 1
         stream.last_seq = seq
-        event = Event(topic, seq, data)
-        stream.ring.append(event)
-        self._published += 1
+        hub_seq = self._published + 1
+        self._published = hub_seq
+        stream.last_hub_seq = hub_seq
+        event = Event(topic, seq, data, hub_seq)
+        ring = stream.ring
+        if len(ring) == self.history:
+            stream.evicted_hub_seq = ring[0].hub_seq if ring else hub_seq
+        ring.append(event)
         subscribers = self._exact.get(topic)
         if subscribers:
             self._fan_out(subscribers, event)
@@ -379,6 +409,7 @@ class EventHub:
         if len(self._streams) >= self.max_topics:
             _, evicted = self._streams.popitem(last=False)
             self._evicted_max_seq = max(self._evicted_max_seq, evicted.last_seq)
+            self._evicted_hub_seq = max(self._evicted_hub_seq, evicted.last_hub_seq)
         # Starting above every evicted stream's numbers keeps a topic's sequence growing
         # even when its history was evicted and it comes back.
         stream = _Stream(self._evicted_max_seq + 1, self.history)
@@ -393,14 +424,19 @@ class EventHub:
         *,
         prefix: bool = False,
         since_seq: int | None = None,
+        since_hub_seq: int | None = None,
         epoch: str | None = None,
         queue_size: int | None = None,
         overflow: Overflow = Overflow.DROP_OLDEST,
     ) -> Subscription:
         """Subscribe to ``topic`` (or every topic starting with it when ``prefix``).
 
-        ``since_seq`` (exact topics only) replays retained events with a larger sequence
-        number; pass the hub ``epoch`` you saw them under to detect a hub restart.
+        To resume after a reconnect, an exact-topic subscription passes ``since_seq`` (the
+        last ``Event.seq`` seen) and a prefix subscription ``since_hub_seq`` (the last
+        ``Event.hub_seq`` seen, or :meth:`position` when it first subscribed); retained newer
+        events are queued first, in publication order. Pass the hub ``epoch`` they came
+        from to detect a hub restart. ``Subscription.resumed`` then says whether the replay is
+        complete; if not, fetch a full snapshot.
         """
         if self._closed:
             raise EventHubError("the event hub is closed; no new subscriptions")
@@ -408,11 +444,14 @@ class EventHub:
             raise ValueError("subscription topic must be a non-empty string")
         if since_seq is not None and prefix:
             raise ValueError(
-                "since_seq needs an exact topic: sequence numbers are per topic, so a prefix "
-                "subscription cannot resume from one number"
+                "since_seq needs an exact topic (sequence numbers are per topic); a prefix "
+                "subscription resumes with since_hub_seq"
             )
-        if since_seq is not None and since_seq < 0:
-            raise ValueError(f"since_seq must be >= 0, got {since_seq}")
+        if since_hub_seq is not None and not prefix:
+            raise ValueError("since_hub_seq is for prefix subscriptions; use since_seq")
+        for name, value in (("since_seq", since_seq), ("since_hub_seq", since_hub_seq)):
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
         maxsize = self.queue_size if queue_size is None else queue_size
         if maxsize < 1:
             raise ValueError(f"queue_size must be >= 1, got {maxsize}")
@@ -424,6 +463,8 @@ class EventHub:
         sub = Subscription(self, topic, prefix, maxsize, overflow)
         if since_seq is not None:
             self._replay(sub, since_seq, epoch)
+        elif since_hub_seq is not None:
+            self._replay_prefix(sub, since_hub_seq, epoch)
         table = self._prefixes if prefix else self._exact
         table.setdefault(topic, {})[sub] = None
         self._subscriber_count += 1
@@ -454,6 +495,35 @@ class EventHub:
                 sub._lost += 1
                 sub.lost_total += 1
             sub._queue.append(event)
+
+    def _replay_prefix(self, sub: Subscription, since_hub_seq: int, epoch: str | None) -> None:
+        if (epoch is not None and epoch != self.epoch) or since_hub_seq > self._published:
+            sub.resumed = False
+            return
+        complete = self._evicted_hub_seq <= since_hub_seq
+        missed: list[Event] = []
+        for topic, stream in self._streams.items():
+            if not topic.startswith(sub.topic) or stream.last_hub_seq <= since_hub_seq:
+                continue
+            if stream.evicted_hub_seq > since_hub_seq:
+                complete = False
+            for event in reversed(stream.ring):
+                if event.hub_seq <= since_hub_seq:
+                    break
+                missed.append(event)
+        missed.sort(key=_hub_seq)
+        sub.resumed = complete
+        queue = sub._queue
+        for event in missed:
+            if len(queue) >= sub._maxsize:
+                queue.popleft()
+                sub._lost += 1
+                sub.lost_total += 1
+            queue.append(event)
+
+    def position(self) -> int:
+        """The ``hub_seq`` of the latest event: where a prefix subscription taken now starts."""
+        return self._published
 
     def _remove(self, sub: Subscription) -> None:
         table = self._prefixes if sub.prefix else self._exact

@@ -64,6 +64,7 @@ class Mailbox(Generic[T]):
         return len(self._buffer)
 
     def statistics(self) -> MailboxStatistics:
+        """A snapshot of queue depth, capacity and waiting tasks."""
         return MailboxStatistics(
             current_buffer_used=len(self._buffer),
             max_buffer_size=self._capacity,

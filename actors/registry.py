@@ -40,6 +40,8 @@ Passivate = Callable[[str, Actor], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class ActorKind:
+    """A registered kind of virtual actor and its lifecycle settings."""
+
     name: str
     activate: Activate
     passivate: Passivate | None
@@ -50,6 +52,8 @@ class ActorKind:
 
 @dataclass(frozen=True, slots=True)
 class RegistryStatistics:
+    """Registry counts now and totals since it was created."""
+
     active: int
     activating: int
     passivating: int
@@ -92,6 +96,7 @@ class VirtualRef:
         return f"<VirtualRef {self.kind}/{self.key}>"
 
     async def tell(self, message: Any) -> None:
+        """Queue a message, activating the actor first if needed (waits while full)."""
         for attempt in range(2):
             ref = await self._registry.get(self.kind, self.key)
             try:
@@ -106,6 +111,7 @@ class VirtualRef:
         message: Any,
         timeout: float | None = DEFAULT_ASK_TIMEOUT,  # noqa: ASYNC109 - as ActorRef.ask
     ) -> Any:
+        """Ask, activating the actor first if needed; same errors as ``ActorRef.ask``."""
         for attempt in range(2):
             ref = await self._registry.get(self.kind, self.key)
             try:
@@ -179,6 +185,7 @@ class Registry:
         return self._closed
 
     def statistics(self) -> RegistryStatistics:
+        """Active/activating/passivating counts and lifetime totals."""
         counts = dict.fromkeys(_Phase, 0)
         for entry in self._entries.values():
             counts[entry.phase] += 1
@@ -192,14 +199,16 @@ class Registry:
             crashes_total=self._crashes,
         )
 
-    def actor_cells(self) -> list[_ActorCell]:
+    def _actor_cells(self) -> list[_ActorCell]:
         return [entry.cell for entry in self._entries.values() if entry.cell is not None]
 
     def is_active(self, kind: str, key: str) -> bool:
+        """True if (kind, key) is currently active (not activating or passivating)."""
         entry = self._entries.get((kind, key))
         return entry is not None and entry.phase is _Phase.ACTIVE
 
     def ref(self, kind: str, key: str) -> VirtualRef:
+        """A :class:`VirtualRef` for (kind, key); activates nothing until used."""
         self._kind(kind)
         return VirtualRef(self, kind, key)
 

@@ -55,12 +55,16 @@ _log = structlog.get_logger("actors")
 
 
 class Strategy(enum.Enum):
+    """Which children a supervisor restarts when one of them exits."""
+
     ONE_FOR_ONE = "one_for_one"
     ONE_FOR_ALL = "one_for_all"
     REST_FOR_ONE = "rest_for_one"
 
 
 class Restart(enum.Enum):
+    """When a child is restarted: always, only after a crash, or never."""
+
     PERMANENT = "permanent"
     TRANSIENT = "transient"
     TEMPORARY = "temporary"
@@ -85,6 +89,7 @@ class Backoff:
             )
 
     def delay(self, previous_restarts: int) -> float:
+        """Seconds to wait before the restart that follows ``previous_restarts`` in the window."""
         if self.initial == 0:
             return 0.0
         return float(min(self.maximum, self.initial * self.multiplier**previous_restarts))
@@ -141,11 +146,14 @@ class SupervisionEvent:
     at: float
 
     def to_dict(self) -> dict[str, Any]:
+        """The event as a JSON-ready dict (what is published on the hub)."""
         return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
 class ChildInfo:
+    """One child as listed by ``Supervisor.children()``."""
+
     name: str
     kind: str  # "actor" | "supervisor"
     restart: Restart
@@ -154,6 +162,8 @@ class ChildInfo:
 
 @dataclass(frozen=True, slots=True)
 class SupervisorStatistics:
+    """A snapshot of one supervisor (not of its subtree)."""
+
     path: str
     running: bool
     children: int
@@ -164,7 +174,14 @@ class SupervisorStatistics:
 class _Runtime:
     """What a supervision tree shares: clock, event hub, listeners and counters."""
 
-    __slots__ = ("clock", "escalations_total", "events", "listeners", "restarts_total")
+    __slots__ = (
+        "clock",
+        "crashes_total",
+        "escalations_total",
+        "events",
+        "listeners",
+        "restarts_total",
+    )
 
     def __init__(self, clock: Clock, events: EventHub | None) -> None:
         self.clock = clock
@@ -172,6 +189,7 @@ class _Runtime:
         self.listeners: list[Callable[[SupervisionEvent], None]] = []
         self.restarts_total = 0
         self.escalations_total = 0
+        self.crashes_total = 0
 
     def emit(self, event: SupervisionEvent) -> None:
         if self.events is not None and not self.events.closed:
@@ -324,6 +342,7 @@ class Supervisor:
         return found.cell.ref if isinstance(found, _ActorChild) else found
 
     def children(self) -> list[ChildInfo]:
+        """The current children, in start order."""
         return [
             ChildInfo(
                 name=child.name,
@@ -335,6 +354,7 @@ class Supervisor:
         ]
 
     def statistics(self) -> SupervisorStatistics:
+        """Children count and this supervisor's restart/escalation counters."""
         return SupervisorStatistics(
             path=self.path,
             running=self._running,
@@ -343,14 +363,14 @@ class Supervisor:
             escalations=self.escalations,
         )
 
-    def actor_cells(self) -> list[_ActorCell]:
+    def _actor_cells(self) -> list[_ActorCell]:
         """Every actor cell in this subtree (for statistics)."""
         cells: list[_ActorCell] = []
         for child in self._children:
             if isinstance(child, _ActorChild):
                 cells.append(child.cell)
             else:
-                cells.extend(child.actor_cells())
+                cells.extend(child._actor_cells())
         return cells
 
     async def aclose(self) -> None:
@@ -368,6 +388,7 @@ class Supervisor:
                 await child.halt()
 
     async def shutdown(self) -> None:
+        """Graceful stop of every child in reverse start order; the supervisor cannot restart."""
         await self._stop_control()
         async with self._lock:
             self._running = False
@@ -378,6 +399,7 @@ class Supervisor:
                 self._children.remove(child)
 
     def terminate(self) -> None:
+        """Immediate stop without draining: close every mailbox, reject what is queued."""
         self._running = False
         self._terminated = True
         if self._control is not None and self._control is not asyncio.current_task():
@@ -470,6 +492,8 @@ class Supervisor:
         """Apply the strategy: the children to restart after the returned back-off."""
         runtime = self._runtime
         clock = runtime.clock
+        if reason is not None and isinstance(child, _ActorChild):
+            runtime.crashes_total += 1
         if child.restart is Restart.TEMPORARY or (
             child.restart is Restart.TRANSIENT and reason is None
         ):

@@ -31,7 +31,12 @@ _log = structlog.get_logger("actors")
 
 @dataclass(frozen=True, slots=True)
 class SystemStatistics:
-    """Numbers for /metrics; read at scrape time, nothing is counted twice."""
+    """Numbers for /metrics, computed when asked (no bookkeeping on the message path).
+
+    ``actors_*``, ``mailbox_*`` and ``messages_*`` cover the actors that exist now (supervised
+    and virtual); ``*_total`` counters of crashes, restarts, escalations, activations,
+    passivations and events cover the system's whole life.
+    """
 
     actors_running: int
     actors_total: int
@@ -90,15 +95,18 @@ class ActorSystem:
 
     @property
     def running(self) -> bool:
+        """True between a successful ``start()`` and ``aclose()`` or a root failure."""
         return self._running
 
     @property
     def root(self) -> Supervisor:
+        """The root supervisor; add application children here."""
         if self._root is None:
             raise ActorError("the actor system is not started: await system.start() first")
         return self._root
 
     async def start(self) -> None:
+        """Start the root supervisor and the virtual-actor idle sweeper."""
         if self._closed:
             raise ActorError("the actor system was closed; create a new one")
         if self._root is not None:
@@ -123,6 +131,7 @@ class ActorSystem:
         )
 
     def statistics(self) -> SystemStatistics:
+        """Aggregate numbers over every actor, the registry and the event hub."""
         cells = self._cells()
         depths = [len(cell.mailbox) for cell in cells]
         registry = self.registry.statistics()
@@ -134,7 +143,7 @@ class ActorSystem:
             mailbox_depth_max=max(depths, default=0),
             messages_processed_total=sum(cell.processed for cell in cells),
             messages_dropped_total=sum(cell.dropped for cell in cells),
-            crashes_total=sum(cell.crashes for cell in cells) + registry.crashes_total,
+            crashes_total=self._runtime.crashes_total + registry.crashes_total,
             restarts_total=self._runtime.restarts_total,
             escalations_total=self._runtime.escalations_total,
             virtual_actors_active=registry.active,
@@ -179,8 +188,8 @@ class ActorSystem:
         await self.aclose()
 
     def _cells(self) -> list[_ActorCell]:
-        cells = self._root.actor_cells() if self._root is not None else []
-        cells.extend(self.registry.actor_cells())
+        cells = self._root._actor_cells() if self._root is not None else []
+        cells.extend(self.registry._actor_cells())
         return cells
 
     async def _kill_all(self) -> None:

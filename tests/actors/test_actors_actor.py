@@ -301,8 +301,6 @@ async def test_a_tell_waiting_for_space_fails_when_the_actor_stops(system: Actor
 async def test_finished_timed_out_and_cancelled_asks_leave_no_timeout_entries(
     system: ActorSystem,
 ) -> None:
-    from actors.actor import _deadlines
-
     ref = await system.spawn("r", Recorder)
     await ref.ask("get", timeout=5)
     gate = asyncio.Event()
@@ -314,7 +312,10 @@ async def test_finished_timed_out_and_cancelled_asks_leave_no_timeout_entries(
     cancelled.cancel()
     with pytest.raises(asyncio.CancelledError):
         await cancelled
-    buckets = _deadlines[asyncio.get_running_loop()]._buckets
+    from actors.actor import _this_thread
+
+    assert _this_thread.deadlines is not None
+    buckets = _this_thread.deadlines._buckets
     assert all(not bucket for bucket in buckets.values())
     assert ref.statistics().mailbox.current_buffer_used == 0
     gate.set()

@@ -9,12 +9,14 @@ import pytest
 from actors_support import Recorder, wait_until
 
 from actors import (
+    SUPERVISION_TOPIC,
     Actor,
     ActorError,
     ActorStoppedError,
     ActorSystem,
     ChildSpec,
     Overflow,
+    Restart,
 )
 
 
@@ -135,10 +137,16 @@ async def test_statistics_report_actors_mailboxes_restarts_and_events(
 async def test_supervision_events_are_published_on_the_system_hub(
     system: ActorSystem,
 ) -> None:
-    from actors import SUPERVISION_TOPIC
-
     sub = system.events.subscribe(SUPERVISION_TOPIC)
     ref = await system.spawn("c", Recorder)
     await ref.tell("boom")
     event: Any = await sub.receive()
     assert b'"supervisor":"root"' in event.data
+
+
+async def test_crashes_stay_counted_after_the_crashed_actor_is_gone(system: ActorSystem) -> None:
+    ref = await system.spawn("tmp", Recorder, restart=Restart.TEMPORARY)
+    await ref.tell("boom")
+    await wait_until(lambda: ref.terminated)
+    stats = system.statistics()
+    assert (stats.crashes_total, stats.actors_total, stats.restarts_total) == (1, 0, 0)
