@@ -10,6 +10,7 @@ function to ``_SUBCOMMANDS``; they can reuse :func:`add_limit_options` and
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -121,8 +122,110 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _register_stats(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    stats = commands.add_parser(
+        "stats",
+        help="develop a genome and print its areas, neurons and synapses",
+        description="Develop a FEAGI genome (neuroembryogenesis, with the engine's core areas) "
+        "and print the cortical area, neuron and synapse counts, in total and per area.",
+    )
+    stats.add_argument("file", metavar="FILE", help="genome JSON file")
+    stats.add_argument("--seed", type=int, default=0, help="seed of random morphologies")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    add_limit_options(stats)
+    stats.set_defaults(handler=_stats)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from brains.reports import develop_report
+
+    genome = _read_or_report(args, "stats")
+    if genome is None:
+        return 1
+    report = develop_report(genome, seed=args.seed)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+        return 0
+    print(
+        f"{report.cortical_areas} cortical areas, {report.neurons} neurons, "
+        f"{report.synapses} synapses (developed in {report.develop_seconds * 1000:.1f} ms)"
+    )
+    width = max((len(cid) for cid in report.areas), default=4)
+    print(f"{'area':<{width}}  {'neurons':>10}  {'synapses_out':>12}")
+    for cid, area in report.areas.items():
+        print(f"{cid:<{width}}  {area['neurons']:>10}  {area['synapses_out']:>12}")
+    return 0
+
+
+def _register_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser(
+        "run",
+        help="develop a genome and run bursts as fast as possible",
+        description="Develop a genome, optionally force-fire every neuron of some areas "
+        "before the first burst, run N bursts flat out and print what fired.",
+    )
+    run.add_argument("file", metavar="FILE", help="genome JSON file")
+    run.add_argument("--bursts", type=_positive_int, required=True, metavar="N")
+    run.add_argument(
+        "--stimulate", action="append", default=[], metavar="AREA_ID",
+        help="cortical id whose neurons all fire before the first burst (repeatable)",
+    )
+    run.add_argument("--seed", type=int, default=0, help="seed of development and dynamics")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    add_limit_options(run)
+    run.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from brains.brain import Brain
+    from brains.reports import run_report
+
+    genome = _read_or_report(args, "run")
+    if genome is None:
+        return 1
+    brain = Brain.develop(genome, seed=args.seed)
+    areas = brain.connectome.area_ids
+    unknown = [cid for cid in args.stimulate if cid not in areas]
+    if unknown:
+        print(
+            f"brainhost genome run: --stimulate {', '.join(unknown)}: no such cortical area "
+            f"(the brain has {', '.join(areas)})",
+            file=sys.stderr,
+        )
+        return 1
+    report = run_report(brain, args.bursts, stimulate=args.stimulate).as_dict()
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(
+        f"{report['bursts']} bursts in {report['seconds']:.3f} s "
+        f"({report['bursts_per_s']:.0f} bursts/s), {report['synaptic_events']} synaptic events "
+        f"({report['synaptic_events_per_s']:.3g}/s), {report['fired_last_burst']} fired in "
+        "the last burst"
+    )
+    for number, fired in enumerate(report["fired_by_burst"], start=1):
+        listing = ", ".join(f"{cid}={count}" for cid, count in fired.items()) or "-"
+        print(f"burst {number:>3}: {listing}")
+    return 0
+
+
+def _read_or_report(args: argparse.Namespace, command: str) -> Genome | None:
+    """The genome in ``args.file``, or None after printing why it cannot be used."""
+    try:
+        return read_genome_file(args.file, limits_from_args(args))
+    except GenomeFileError as exc:
+        print(f"brainhost genome {command}: {exc}", file=sys.stderr)
+    except GenomeValidationError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"brainhost genome {command}: {args.file} is not a valid genome", file=sys.stderr)
+    return None
+
+
 _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     _register_validate,
+    _register_stats,
+    _register_run,
 )
 
 

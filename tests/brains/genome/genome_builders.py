@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-GENOMES_DIR = Path(
-    os.environ.get("BRAINHOST_GENOMES_DIR", PROJECT_ROOT.parent / "shared" / "genomes")
-)
-REAL_GENOME_FILES = (
-    "feagi_barebones_genome.json",
-    "feagi_essential_genome.json",
-    "feagi_core_essential_genome_v2_1.json",
-    "community_webots_pioneer2_basic_genome.json",
-    "community_webots_salamander_avoidwalls_plasticity_genome.json",
-)
+from shared_data import GENOMES_DIR, PROJECT_ROOT, REAL_GENOME_FILES, real_genome_path
 
-
-def real_genome_path(name: str) -> Path:
-    path = GENOMES_DIR / name
-    assert path.is_file(), f"real genome {path} is missing (set BRAINHOST_GENOMES_DIR)"
-    return path
+__all__ = ["GENOMES_DIR", "PROJECT_ROOT", "REAL_GENOME_FILES", "real_genome_path"]
 
 
 def gene(cortical_id: str, name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import mongomock
@@ -13,7 +13,9 @@ import mongomock
 from tenancy.store import Store, Workspace
 from tenancy.store.mongodb._driver import CollectionLike
 
-NOW = datetime(2026, 11, 22, 7, 0, 0, 123456, tzinfo=UTC)
+# Ahead of the real clock: mongomock applies TTL indexes against wall time, so records the
+# tests date "NOW + a minute" must not expire while a long suite is still running.
+NOW = (datetime.now(UTC) + timedelta(hours=6)).replace(microsecond=123456)
 TEST_MAX_RECORD_BYTES = 64 * 1024
 
 
