@@ -28,7 +28,7 @@ import psutil
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
-from actors import (  # noqa: E402
+from actors import (
     Actor,
     ActorSystem,
     ChildSpec,
