@@ -23,6 +23,18 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile (or load from numba's cache) every burst kernel before any test runs.
+
+    On a fresh clone the first kernel call compiles for seconds while holding the GIL; done
+    inside an async test, that would trip the loop-lag watchdog for a reason no product code
+    has (the service pays it once at start-up, before it reports ready).
+    """
+    from brains.warmup import warm_up_kernels
+
+    warm_up_kernels()
+
+
 class LoopLagWatch:
     """Samples how late a periodic tick wakes up; ``worst_ms`` is the longest block seen."""
 
