@@ -29,6 +29,8 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
         log_config=None,
         access_log=False,
         ws_per_message_deflate=False,
+        # uvicorn refuses a larger frame (1009) before buffering it (its default is 16 MiB).
+        ws_max_size=settings.ws_max_message,
         timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_s)),
         server_header=False,
     )
