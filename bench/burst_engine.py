@@ -20,14 +20,17 @@ Sections (add more by appending to SECTIONS; each returns table rows):
       at a time.
 Rates are per core: CPU seconds of the measuring thread (time.thread_time), so other processes
 on a shared machine inflate neither side; the kernels and numpy here are single-threaded.
-Brian2 (cython, cpp_standalone) rows run only when ``import brian2`` works.
+Brian2 (cython, cpp_standalone) rows run when an interpreter can import brian2 (this one, or
+BRAINHOST_BRIAN2_PYTHON; see bench/brian2_cuba.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -382,20 +385,53 @@ def section_cuba(quick: bool) -> list[Row]:
     rows += _network_rows(
         "a", "high-activity", 4_000, 100 if quick else 500, busy, 0.1, 50 if quick else 100
     )
-    try:
-        import brian2  # noqa: F401
-    except ImportError:
-        rows.append(
-            Row(
-                "a",
-                "Brian2 cython / cpp_standalone",
-                "synaptic events/s",
-                float("nan"),
-                "brian2",
-                None,
-                "not run: brian2 is not installed",
-            )
+    rows += _brian2_rows(rows, sizes, 300 if quick else 2000)
+    return rows
+
+
+def _brian2_python() -> str | None:
+    """An interpreter that can import brian2: BRAINHOST_BRIAN2_PYTHON, else this one.
+
+    Brian2 2.9 (the last release for Python 3.11) needs numpy < 2, so it usually lives in a
+    venv of its own: ``python3 -m venv B && B/bin/pip install 'numpy<2' brian2==2.9.0 cython``.
+    """
+    candidate = os.environ.get("BRAINHOST_BRIAN2_PYTHON", sys.executable)
+    probe = subprocess.run(
+        [candidate, "-c", "import brian2"], capture_output=True, timeout=120, check=False
+    )
+    return candidate if probe.returncode == 0 else None
+
+
+def _brian2_rows(engine_rows: list[Row], sizes: list[int], steps: int) -> list[Row]:
+    python = _brian2_python()
+    if python is None:
+        note = "not run: brian2 not importable (set BRAINHOST_BRIAN2_PYTHON)"
+        metric = "wall s per 1000 steps"
+        return [Row("a", "Brian2 CUBA", metric, float("nan"), "brian2", None, note)]
+    script = str(Path(__file__).resolve().parent / "brian2_cuba.py")
+    rows: list[Row] = []
+    for n in sizes:
+        ours = next(
+            row.value
+            for row in engine_rows
+            if row.case.startswith(f"CUBA N={n:,}:")
+            and row.metric == "CPU seconds per 1000 bursts"
         )
+        for target in ("cython", "cpp_standalone"):
+            run = subprocess.run(
+                [python, script, "--n", str(n), "--steps", str(steps), "--target", target],
+                capture_output=True, text=True, timeout=1800, check=True,
+            )
+            result = json.loads(run.stdout.strip().splitlines()[-1])
+            theirs = float(result["seconds"]) / steps * 1000
+            rows.append(
+                Row(
+                    "a", f"CUBA N={n:,} vs Brian2 {target} ({result['rate_hz']:.1f} Hz)",
+                    "wall s per 1000 steps (ratio < 1: ours faster)", ours,
+                    f"brian2 {target}", theirs,
+                    f"Brian2's CUBA example, dt = 1 ms, {result['synapses']:,} synapses",
+                )
+            )
     return rows
 
 
