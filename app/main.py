@@ -13,10 +13,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from app import __version__
 from app.errors import exception_handlers
+from app.feagi import FeagiApp
 from app.metrics import ActorSystemCollector, HttpMetrics
 from app.middleware import RequestContextMiddleware
 from app.openapi import build_openapi
@@ -24,6 +25,7 @@ from app.routes import ROUTERS
 from app.routes.health import metrics_endpoint
 from app.services import build_services
 from app.settings import Settings
+from app.ws import websocket_route
 
 __all__ = ["create_app"]
 
@@ -92,6 +94,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/openapi.json", openapi_endpoint, methods=["GET"]),
         Route("/docs", docs_endpoint, methods=["GET"]),
     ]
+    routes.append(websocket_route())
+    routes.append(Mount("/feagi/{key}", app=FeagiApp()))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

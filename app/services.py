@@ -16,6 +16,7 @@ from actors import ActorSystem
 from app.security import auth_config_from, load_app_registry, periodic_purge
 from app.settings import Settings
 from tenancy.auth import AuthService, build_auth_service
+from tenancy.hosting import BrainHost, HostConfig, Quotas
 from tenancy.store import Store, open_store
 from tenancy.workspaces import WorkspaceService
 
@@ -35,6 +36,7 @@ class Services:
     store: Store | None = None
     auth: AuthService | None = None
     workspaces: WorkspaceService | None = None
+    brains: BrainHost | None = None
 
     @property
     def ready(self) -> bool:
@@ -64,7 +66,28 @@ async def build_services(settings: Settings) -> Services:
         services.auth = await build_auth_service(auth_config_from(settings), store)
         services.workspaces = WorkspaceService(store, load_app_registry(settings))
         await stack.enter_async_context(periodic_purge(services.auth))
+        brains = BrainHost(actors, store, host_config_from(settings))
+        await brains.start()
+        # Pushed after the store: stops (persisting every brain) before the store closes.
+        stack.push_async_callback(brains.aclose)
+        services.brains = brains
     except BaseException:
         await stack.aclose()
         raise
     return services
+
+
+def host_config_from(settings: Settings) -> HostConfig:
+    """The brain host's settings."""
+    return HostConfig(
+        default_frequency_hz=settings.brain_default_hz,
+        event_hz=settings.event_hz,
+        brain_idle_s=settings.brain_idle_s,
+        quotas=Quotas(
+            max_brains=settings.quota_max_brains,
+            max_neurons=settings.quota_max_neurons,
+            max_synapses=settings.quota_max_synapses,
+            max_frequency_hz=settings.quota_max_frequency_hz,
+            max_ws_connections=settings.quota_max_ws_connections,
+        ),
+    )

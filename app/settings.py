@@ -125,6 +125,35 @@ class Settings(BaseModel):
         128, ge=1, le=10_000, description="Topics one websocket connection may subscribe to."
     )
 
+    # Brain host
+    brain_default_hz: float = Field(
+        10.0, gt=0, le=100_000, description="Burst frequency of a brain created without one."
+    )
+    event_hz: float = Field(
+        30.0, gt=0, le=1000, description="Most `burst` events per second published per brain."
+    )
+    brain_idle_s: float = Field(
+        300.0, gt=0, le=7 * 86_400,
+        description="Seconds without use before a brain that is not running is passivated.",
+    )
+    genome_max_body_bytes: int = Field(
+        16 * 1_048_576, ge=1024, le=256 * 1_048_576,
+        description="Largest accepted body of a request carrying a genome.",
+    )
+    quota_max_brains: int = Field(100, ge=0, description="Brains per workspace.")
+    quota_max_neurons: int = Field(
+        2_000_000, ge=0, description="Neurons of all brains of a workspace together."
+    )
+    quota_max_synapses: int = Field(
+        20_000_000, ge=0, description="Synapses of all brains of a workspace together."
+    )
+    quota_max_frequency_hz: float = Field(
+        1000.0, gt=0, le=100_000, description="Highest burst frequency a brain may run at."
+    )
+    quota_max_ws_connections: int = Field(
+        100, ge=0, description="Open websocket connections per workspace."
+    )
+
     @field_validator("host")
     @classmethod
     def _host_not_blank(cls, value: str) -> str:

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import pytest
-from conftest import LoopLagWatch
+from loop_lag import LoopLagWatch
 
 
 def _spin(seconds: float) -> None:

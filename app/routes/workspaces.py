@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 
+from app.routes.brains import brain_host
 from app.security import GuardedRouter, access_of, principal_of, workspace_service
 from tenancy.errors import InvalidInputError
 from tenancy.store import Domain, InstalledApp, Member, Workspace
@@ -210,7 +211,11 @@ async def delete_workspace(request: Request) -> None:
             "deleting a workspace removes all its data; confirm with ?confirm=<its slug>",
             fields={"confirm": "required: the workspace's slug"},
         )
-    await workspace_service(request).delete(access_of(request), confirm)
+    access = access_of(request)
+    if confirm == access.workspace.slug:
+        # Stop its brains first, unpersisted: their storage is about to be dropped.
+        await brain_host(request).forget_workspace(access.workspace.id)
+    await workspace_service(request).delete(access, confirm)
 
 
 # ------------------------------------------------------------------------- members

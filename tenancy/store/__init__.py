@@ -22,9 +22,11 @@ from tenancy.store.factory import open_store
 from tenancy.store.mongodb.store import MongoStore
 from tenancy.store.protocols import (
     AppRepository,
+    BrainDirectory,
     BrainRepository,
     DomainIndex,
     DomainRepository,
+    FeagiKeyRepository,
     LoginCodeRepository,
     MemberRepository,
     MembershipIndex,
@@ -38,11 +40,14 @@ from tenancy.store.protocols import (
     WorkspaceStore,
 )
 from tenancy.store.records import (
+    BRAIN_STATES,
     BrainRecord,
     BrainSnapshot,
+    BrainState,
     CodeCheck,
     CodeOutcome,
     Domain,
+    FeagiKey,
     InstalledApp,
     JSONObject,
     LoginCode,
@@ -66,17 +71,22 @@ from tenancy.store.sqlite.store import SQLiteStore
 from tenancy.store.url import MongoLocation, SQLiteLocation, parse_store_url, redact_url
 
 __all__ = [
+    "BRAIN_STATES",
     "DEFAULT_MAX_RECORD_BYTES",
     "AppRepository",
+    "BrainDirectory",
     "BrainRecord",
     "BrainRepository",
     "BrainSnapshot",
+    "BrainState",
     "CodeCheck",
     "CodeOutcome",
     "Conflict",
     "Domain",
     "DomainIndex",
     "DomainRepository",
+    "FeagiKey",
+    "FeagiKeyRepository",
     "InstalledApp",
     "InvalidRecord",
     "InvalidStoreURL",

@@ -24,6 +24,7 @@ from tenancy.store.records import (
     BrainSnapshot,
     CodeCheck,
     Domain,
+    FeagiKey,
     InstalledApp,
     LoginCode,
     Member,
@@ -41,9 +42,11 @@ from tenancy.store.records import (
 
 __all__ = [
     "AppRepository",
+    "BrainDirectory",
     "BrainRepository",
     "DomainIndex",
     "DomainRepository",
+    "FeagiKeyRepository",
     "LoginCodeRepository",
     "MemberRepository",
     "MembershipIndex",
@@ -247,6 +250,48 @@ class DomainIndex(Protocol):
         ...
 
 
+class FeagiKeyRepository(Protocol):
+    """Per-brain keys of the FEAGI-compatible API, looked up by the hash of the key."""
+
+    async def create(self, key: FeagiKey) -> None:
+        """Store a new key. Raises `Conflict` (field ``"key_hash"``)."""
+        ...
+
+    async def resolve(self, key_hash: bytes) -> FeagiKey | None:
+        """The live (not revoked) key with this hash, or None."""
+        ...
+
+    async def revoke(self, key_hash: bytes) -> bool:
+        """Revoke a key; True if it existed and was live."""
+        ...
+
+    async def list_for_brain(self, workspace_id: str, brain_id: str) -> list[FeagiKey]:
+        """Every key of one brain (revoked ones included), oldest first."""
+        ...
+
+    async def delete_for_brain(self, workspace_id: str, brain_id: str) -> int:
+        """Forget every key of one brain (when it is deleted); returns how many."""
+        ...
+
+
+class BrainDirectory(Protocol):
+    """Brain id -> workspace id, across workspaces (to authorize ``brain:<id>`` topics and
+    route FEAGI calls without knowing the workspace first)."""
+
+    async def add(self, brain_id: str, workspace_id: str) -> None:
+        """Record where a brain lives. Raises `Conflict` (field ``"brain_id"``) when the id
+        is already taken by another workspace; idempotent for the same workspace."""
+        ...
+
+    async def workspace_of(self, brain_id: str) -> str | None:
+        """The workspace of this brain, or None."""
+        ...
+
+    async def remove(self, brain_id: str) -> bool:
+        """Forget a brain; True if it was recorded."""
+        ...
+
+
 # ------------------------------------------------------------------ workspace-bound
 
 
@@ -341,7 +386,8 @@ class BrainRepository(Protocol):
         ...
 
     async def update(self, brain: BrainRecord) -> None:
-        """Replace name, genome and updated_at. Raises `NotFound`, `RecordTooLarge`."""
+        """Replace every field but id and created_at (name, genome, updated_at, hosting
+        settings and counts). Raises `NotFound`, `RecordTooLarge`."""
         ...
 
     async def delete(self, brain_id: str) -> bool:
@@ -460,6 +506,12 @@ class Store(Protocol):
 
     @property
     def domains(self) -> DomainIndex: ...
+
+    @property
+    def feagi_keys(self) -> FeagiKeyRepository: ...
+
+    @property
+    def brain_directory(self) -> BrainDirectory: ...
 
     def workspace(self, workspace_id: str) -> WorkspaceStore:
         """The repositories of one workspace (cheap; no I/O until used).

@@ -12,6 +12,7 @@ come back equal, not identical.
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,12 +22,15 @@ from typing import Any, Literal
 from tenancy.store.errors import InvalidRecord
 
 __all__ = [
+    "BRAIN_STATES",
     "KEY_PATTERN",
     "BrainRecord",
     "BrainSnapshot",
+    "BrainState",
     "CodeCheck",
     "CodeOutcome",
     "Domain",
+    "FeagiKey",
     "InstalledApp",
     "JSONObject",
     "LoginCode",
@@ -338,15 +342,33 @@ class Domain:
         _check_time(self.created_at, "domain created_at")
 
 
+BrainState = Literal["stopped", "running", "paused"]
+BRAIN_STATES: tuple[BrainState, ...] = ("stopped", "running", "paused")
+
+
 @dataclass(frozen=True, slots=True)
 class BrainRecord:
-    """A brain's identity and genome. Its runtime state lives in `BrainSnapshot`."""
+    """A brain's identity, genome and hosting settings. Its runtime state lives in
+    `BrainSnapshot`.
+
+    ``frequency_hz`` is the burst frequency (None: the host default); ``desired_state`` is
+    what the host restores on activation; ``seed`` fixes development and excitability draws.
+    The counts are the brain's size as last persisted, so quotas and listings need not load
+    the brain. Records written before these fields existed read back with the defaults.
+    """
 
     id: str
     name: str
     genome: JSONObject
     created_at: datetime
     updated_at: datetime
+    frequency_hz: float | None = None
+    desired_state: BrainState = "stopped"
+    seed: int = 0
+    cortical_area_count: int = 0
+    neuron_count: int = 0
+    synapse_count: int = 0
+    burst_count: int = 0
 
     def __post_init__(self) -> None:
         check_key(self.id, "brain id")
@@ -356,6 +378,24 @@ class BrainRecord:
             raise InvalidRecord("brain genome must be a JSON object")
         _check_time(self.created_at, "brain created_at")
         _check_time(self.updated_at, "brain updated_at")
+        hz = self.frequency_hz
+        if hz is not None and (
+            not isinstance(hz, int | float) or not math.isfinite(hz) or hz <= 0
+        ):
+            raise InvalidRecord(f"brain frequency_hz must be a positive number; got {hz!r}")
+        if self.desired_state not in BRAIN_STATES:
+            raise InvalidRecord(
+                f"brain desired_state must be one of {', '.join(BRAIN_STATES)}; "
+                f"got {self.desired_state!r}"
+            )
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise InvalidRecord(f"brain seed must be an integer in [0, 2**63); got {self.seed!r}")
+        for what in (
+            "cortical_area_count", "neuron_count", "synapse_count", "burst_count"
+        ):
+            value = getattr(self, what)
+            if not isinstance(value, int) or value < 0:
+                raise InvalidRecord(f"brain {what} must be an integer >= 0; got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +414,24 @@ class BrainSnapshot:
         if self.burst_count < 0:
             raise InvalidRecord(f"snapshot burst_count must be >= 0; got {self.burst_count}")
         _check_time(self.saved_at, "snapshot saved_at")
+
+
+@dataclass(frozen=True, slots=True)
+class FeagiKey:
+    """A per-brain key for the FEAGI-compatible API. Only a hash of the key is stored."""
+
+    key_hash: bytes
+    workspace_id: str
+    brain_id: str
+    created_at: datetime
+    revoked: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key_hash, bytes) or not 16 <= len(self.key_hash) <= 64:
+            raise InvalidRecord("feagi key_hash must be 16-64 bytes (a hash of the key)")
+        check_key(self.workspace_id, "feagi key workspace_id")
+        check_key(self.brain_id, "feagi key brain_id")
+        _check_time(self.created_at, "feagi key created_at")
 
 
 @dataclass(frozen=True, slots=True)

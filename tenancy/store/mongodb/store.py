@@ -17,8 +17,10 @@ from tenancy.store.mongodb._driver import (
     translated,
 )
 from tenancy.store.mongodb.system import (
+    MongoBrainDirectory,
     MongoDomainIndex,
     MongoDomainRepository,
+    MongoFeagiKeyRepository,
     MongoLoginCodeRepository,
     MongoMemberRepository,
     MongoMembershipIndex,
@@ -68,6 +70,10 @@ SYSTEM_INDEXES: dict[str, Sequence[_Index]] = {
         ("members_order", [("workspace_id", 1), ("created_at_us", 1), ("id", 1)], {}),
     ],
     "domains": [("domains_workspace", [("workspace_id", 1)], {})],
+    "feagi_keys": [
+        ("feagi_keys_brain", [("workspace_id", 1), ("brain_id", 1), ("created_at_us", 1)], {})
+    ],
+    "brain_directory": [("brain_directory_workspace", [("workspace_id", 1)], {})],
 }
 
 WORKSPACE_INDEXES: dict[str, Sequence[_Index]] = {
@@ -179,6 +185,10 @@ class MongoStore:
         self._workspaces = MongoWorkspaceRepository(system("workspaces"), system("members"))
         self._memberships = MongoMembershipIndex(system("workspaces"), system("members"))
         self._domains = MongoDomainIndex(system("domains"))
+        self._feagi_keys = MongoFeagiKeyRepository(system("feagi_keys"), system("workspaces"))
+        self._brain_directory = MongoBrainDirectory(
+            system("brain_directory"), system("workspaces")
+        )
 
     @classmethod
     async def open(
@@ -280,6 +290,14 @@ class MongoStore:
     def domains(self) -> MongoDomainIndex:
         return self._domains
 
+    @property
+    def feagi_keys(self) -> MongoFeagiKeyRepository:
+        return self._feagi_keys
+
+    @property
+    def brain_directory(self) -> MongoBrainDirectory:
+        return self._brain_directory
+
     def workspace(self, workspace_id: str) -> MongoWorkspaceStore:
         check_key(workspace_id, "workspace id")
         self._ensure_open()
@@ -305,6 +323,8 @@ class MongoStore:
         await system(STORAGE_MARKERS).delete_one({"_id": workspace_id})
         await system("members").delete_many({"workspace_id": workspace_id})
         await system("domains").delete_many({"workspace_id": workspace_id})
+        await system("feagi_keys").delete_many({"workspace_id": workspace_id})
+        await system("brain_directory").delete_many({"workspace_id": workspace_id})
         if self._db_per_workspace:
             name = self.workspace_database_name(workspace_id)
             with translated(f"dropping database {name}"):

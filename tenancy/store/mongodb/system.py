@@ -22,6 +22,7 @@ from tenancy.store.records import (
     CodeCheck,
     CodeOutcome,
     Domain,
+    FeagiKey,
     LoginCode,
     Member,
     Membership,
@@ -645,3 +646,80 @@ class MongoDomainRepository:
             {"_id": domain.lower(), "workspace_id": self._workspace_id}
         )
         return deleted > 0
+
+
+# ------------------------------------------------------------------ brain hosting
+
+
+def _feagi_key(doc: Document) -> FeagiKey:
+    return FeagiKey(
+        key_hash=bytes(doc["_id"]),
+        workspace_id=doc["workspace_id"],
+        brain_id=doc["brain_id"],
+        created_at=from_micros(doc["created_at_us"]),
+        revoked=bool(doc["revoked"]),
+    )
+
+
+class MongoFeagiKeyRepository:
+    """`FeagiKeyRepository` on ``feagi_keys`` (``_id`` = the key hash)."""
+
+    def __init__(self, keys: Collection, workspaces: Collection) -> None:
+        self._keys = keys
+        self._workspaces = workspaces
+
+    async def create(self, key: FeagiKey) -> None:
+        await _require_workspace(self._workspaces, key.workspace_id)
+        try:
+            await self._keys.insert_one(
+                {"_id": key.key_hash, "workspace_id": key.workspace_id,
+                 "brain_id": key.brain_id, "created_at_us": to_micros(key.created_at),
+                 "revoked": key.revoked}
+            )
+        except Conflict:
+            raise Conflict("a key with this key_hash already exists", field="key_hash") from None
+
+    async def resolve(self, key_hash: bytes) -> FeagiKey | None:
+        found = await self._keys.find_one({"_id": key_hash, "revoked": False})
+        return None if found is None else _feagi_key(found)
+
+    async def revoke(self, key_hash: bytes) -> bool:
+        changed = await self._keys.update_one(
+            {"_id": key_hash, "revoked": False}, {"$set": {"revoked": True}}
+        )
+        return changed > 0
+
+    async def list_for_brain(self, workspace_id: str, brain_id: str) -> list[FeagiKey]:
+        docs = await self._keys.find(
+            {"workspace_id": workspace_id, "brain_id": brain_id},
+            sort=[("created_at_us", 1), ("_id", 1)],
+        )
+        return [_feagi_key(d) for d in docs]
+
+    async def delete_for_brain(self, workspace_id: str, brain_id: str) -> int:
+        return await self._keys.delete_many({"workspace_id": workspace_id, "brain_id": brain_id})
+
+
+class MongoBrainDirectory:
+    """`BrainDirectory` on ``brain_directory`` (``_id`` = brain id)."""
+
+    def __init__(self, directory: Collection, workspaces: Collection) -> None:
+        self._directory = directory
+        self._workspaces = workspaces
+
+    async def add(self, brain_id: str, workspace_id: str) -> None:
+        check_key(brain_id, "brain id")
+        await _require_workspace(self._workspaces, workspace_id)
+        try:
+            await self._directory.insert_one({"_id": brain_id, "workspace_id": workspace_id})
+        except Conflict:
+            if await self.workspace_of(brain_id) == workspace_id:
+                return
+            raise Conflict("a brain with this brain_id already exists", field="brain_id") from None
+
+    async def workspace_of(self, brain_id: str) -> str | None:
+        found = await self._directory.find_one({"_id": brain_id})
+        return None if found is None else str(found["workspace_id"])
+
+    async def remove(self, brain_id: str) -> bool:
+        return await self._directory.delete_one({"_id": brain_id}) > 0

@@ -105,13 +105,33 @@ class MongoAppRepository(_Bound):
 
 
 def _brain(doc: Document) -> BrainRecord:
+    # Documents written before the hosting fields existed read back with the defaults.
+    hz = doc.get("frequency_hz")
     return BrainRecord(
         id=doc["id"],
         name=doc["name"],
         genome=decode_json(doc["genome"], "brain genome"),
         created_at=from_micros(doc["created_at_us"]),
         updated_at=from_micros(doc["updated_at_us"]),
+        frequency_hz=None if hz is None else float(hz),
+        desired_state=doc.get("desired_state", "stopped"),
+        seed=int(doc.get("seed", 0)),
+        cortical_area_count=int(doc.get("cortical_area_count", 0)),
+        neuron_count=int(doc.get("neuron_count", 0)),
+        synapse_count=int(doc.get("synapse_count", 0)),
+        burst_count=int(doc.get("burst_count", 0)),
     )
+
+
+def _brain_fields(brain: BrainRecord, genome: str) -> dict[str, Any]:
+    return {
+        "name": brain.name, "genome": genome, "updated_at_us": to_micros(brain.updated_at),
+        "frequency_hz": brain.frequency_hz, "desired_state": brain.desired_state,
+        # Seeds go up to 2**63 - 1: BSON int64 holds them.
+        "seed": brain.seed, "cortical_area_count": brain.cortical_area_count,
+        "neuron_count": brain.neuron_count, "synapse_count": brain.synapse_count,
+        "burst_count": brain.burst_count,
+    }
 
 
 class MongoBrainRepository(_Bound):
@@ -123,9 +143,8 @@ class MongoBrainRepository(_Bound):
         try:
             await self._c.brains.insert_one(
                 self._scope(
-                    id=brain.id, name=brain.name, genome=genome,
-                    created_at_us=to_micros(brain.created_at),
-                    updated_at_us=to_micros(brain.updated_at),
+                    id=brain.id, created_at_us=to_micros(brain.created_at),
+                    **_brain_fields(brain, genome),
                 )
             )
         except Conflict:
@@ -146,8 +165,7 @@ class MongoBrainRepository(_Bound):
         await self._ready()
         matched = await self._c.brains.update_one(
             self._scope(id=brain.id),
-            {"$set": {"name": brain.name, "genome": genome,
-                      "updated_at_us": to_micros(brain.updated_at)}},
+            {"$set": _brain_fields(brain, genome)},
         )
         if matched == 0:
             raise NotFound(f"no brain {brain.id!r} in this workspace")

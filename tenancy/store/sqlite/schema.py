@@ -99,6 +99,25 @@ SYSTEM_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX domains_workspace ON domains (workspace_id)",
         ),
     ),
+    Migration(
+        3,
+        "brain hosting: FEAGI API keys, brain directory",
+        (
+            """CREATE TABLE feagi_keys (
+                key_hash BLOB PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+                brain_id TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                revoked INTEGER NOT NULL
+            ) STRICT""",
+            "CREATE INDEX feagi_keys_brain ON feagi_keys (workspace_id, brain_id, created_at)",
+            """CREATE TABLE brain_directory (
+                brain_id TEXT PRIMARY KEY,
+                workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE
+            ) STRICT""",
+            "CREATE INDEX brain_directory_workspace ON brain_directory (workspace_id)",
+        ),
+    ),
 )
 
 WORKSPACE_MIGRATIONS: tuple[Migration, ...] = (
@@ -157,6 +176,20 @@ WORKSPACE_MIGRATIONS: tuple[Migration, ...] = (
                 headers TEXT NOT NULL,
                 UNIQUE (thread_id, seq)
             ) STRICT""",
+        ),
+    ),
+    Migration(
+        3,
+        "brain hosting settings and cached counts",
+        (
+            "ALTER TABLE brains ADD COLUMN frequency_hz REAL",
+            "ALTER TABLE brains ADD COLUMN desired_state TEXT NOT NULL DEFAULT 'stopped' "
+            "CHECK (desired_state IN ('stopped', 'running', 'paused'))",
+            "ALTER TABLE brains ADD COLUMN seed INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE brains ADD COLUMN cortical_area_count INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE brains ADD COLUMN neuron_count INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE brains ADD COLUMN synapse_count INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE brains ADD COLUMN burst_count INTEGER NOT NULL DEFAULT 0",
         ),
     ),
 )

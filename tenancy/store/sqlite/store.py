@@ -15,8 +15,10 @@ from tenancy.store.sqlite._sql import transaction
 from tenancy.store.sqlite._worker import ConnectionWorker, connect
 from tenancy.store.sqlite.schema import SYSTEM_MIGRATIONS, migrate
 from tenancy.store.sqlite.system import (
+    SQLiteBrainDirectory,
     SQLiteDomainIndex,
     SQLiteDomainRepository,
+    SQLiteFeagiKeyRepository,
     SQLiteLoginCodeRepository,
     SQLiteMemberRepository,
     SQLiteMembershipIndex,
@@ -106,6 +108,8 @@ class SQLiteStore:
         self._workspaces = SQLiteWorkspaceRepository(system)
         self._memberships = SQLiteMembershipIndex(system)
         self._domains = SQLiteDomainIndex(system)
+        self._feagi_keys = SQLiteFeagiKeyRepository(system)
+        self._brain_directory = SQLiteBrainDirectory(system)
 
     @classmethod
     async def open(
@@ -179,6 +183,14 @@ class SQLiteStore:
     @property
     def domains(self) -> SQLiteDomainIndex:
         return self._domains
+
+    @property
+    def feagi_keys(self) -> SQLiteFeagiKeyRepository:
+        return self._feagi_keys
+
+    @property
+    def brain_directory(self) -> SQLiteBrainDirectory:
+        return self._brain_directory
 
     def workspace(self, workspace_id: str) -> SQLiteWorkspaceStore:
         check_key(workspace_id, "workspace id")

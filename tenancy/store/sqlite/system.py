@@ -21,6 +21,7 @@ from tenancy.store.records import (
     CodeCheck,
     CodeOutcome,
     Domain,
+    FeagiKey,
     LoginCode,
     Member,
     Membership,
@@ -779,6 +780,132 @@ class SQLiteDomainRepository:
                     "DELETE FROM domains WHERE domain = ? AND workspace_id = ?",
                     (domain.lower(), self._workspace_id),
                 )
+            return cur.rowcount > 0
+
+        return await self._worker.run(run)
+
+
+# ------------------------------------------------------------------ brain hosting
+
+
+def _feagi_key(row: Row) -> FeagiKey:
+    key_hash, workspace_id, brain_id, created_at, revoked = row
+    return FeagiKey(
+        key_hash=bytes(key_hash),
+        workspace_id=str(workspace_id),
+        brain_id=str(brain_id),
+        created_at=from_micros(int(created_at)),
+        revoked=bool(revoked),
+    )
+
+
+_FEAGI_COLUMNS = "key_hash, workspace_id, brain_id, created_at, revoked"
+
+
+class SQLiteFeagiKeyRepository:
+    """`FeagiKeyRepository` on ``system.db``."""
+
+    def __init__(self, worker: ConnectionWorker) -> None:
+        self._worker = worker
+
+    async def create(self, key: FeagiKey) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                _require_workspace(conn, key.workspace_id)
+                try:
+                    conn.execute(
+                        f"INSERT INTO feagi_keys ({_FEAGI_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                        (key.key_hash, key.workspace_id, key.brain_id,
+                         to_micros(key.created_at), int(key.revoked)),
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise conflict(exc, {"feagi_keys.key_hash": "key_hash"}, "a key") from exc
+
+        await self._worker.run(run)
+
+    async def resolve(self, key_hash: bytes) -> FeagiKey | None:
+        def run(conn: sqlite3.Connection) -> FeagiKey | None:
+            row = conn.execute(
+                f"SELECT {_FEAGI_COLUMNS} FROM feagi_keys WHERE key_hash = ? AND revoked = 0",
+                (key_hash,),
+            ).fetchone()
+            return None if row is None else _feagi_key(row)
+
+        return await self._worker.run(run)
+
+    async def revoke(self, key_hash: bytes) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            with transaction(conn):
+                cur = conn.execute(
+                    "UPDATE feagi_keys SET revoked = 1 WHERE key_hash = ? AND revoked = 0",
+                    (key_hash,),
+                )
+            return cur.rowcount > 0
+
+        return await self._worker.run(run)
+
+    async def list_for_brain(self, workspace_id: str, brain_id: str) -> list[FeagiKey]:
+        def run(conn: sqlite3.Connection) -> list[FeagiKey]:
+            rows = conn.execute(
+                f"SELECT {_FEAGI_COLUMNS} FROM feagi_keys WHERE workspace_id = ? AND "
+                "brain_id = ? ORDER BY created_at, key_hash",
+                (workspace_id, brain_id),
+            ).fetchall()
+            return [_feagi_key(r) for r in rows]
+
+        return await self._worker.run(run)
+
+    async def delete_for_brain(self, workspace_id: str, brain_id: str) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            with transaction(conn):
+                cur = conn.execute(
+                    "DELETE FROM feagi_keys WHERE workspace_id = ? AND brain_id = ?",
+                    (workspace_id, brain_id),
+                )
+            return cur.rowcount
+
+        return await self._worker.run(run)
+
+
+class SQLiteBrainDirectory:
+    """`BrainDirectory` on ``system.db`` (rows go with their workspace: ON DELETE CASCADE)."""
+
+    def __init__(self, worker: ConnectionWorker) -> None:
+        self._worker = worker
+
+    async def add(self, brain_id: str, workspace_id: str) -> None:
+        check_key(brain_id, "brain id")
+
+        def run(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                _require_workspace(conn, workspace_id)
+                row = conn.execute(
+                    "SELECT workspace_id FROM brain_directory WHERE brain_id = ?", (brain_id,)
+                ).fetchone()
+                if row is not None:
+                    if row[0] == workspace_id:
+                        return
+                    raise Conflict("a brain with this brain_id already exists", field="brain_id")
+                conn.execute(
+                    "INSERT INTO brain_directory (brain_id, workspace_id) VALUES (?, ?)",
+                    (brain_id, workspace_id),
+                )
+
+        await self._worker.run(run)
+
+    async def workspace_of(self, brain_id: str) -> str | None:
+        def run(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT workspace_id FROM brain_directory WHERE brain_id = ?", (brain_id,)
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._worker.run(run)
+
+    async def remove(self, brain_id: str) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            with transaction(conn):
+                cur = conn.execute("DELETE FROM brain_directory WHERE brain_id = ?", (brain_id,))
             return cur.rowcount > 0
 
         return await self._worker.run(run)

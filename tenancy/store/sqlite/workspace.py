@@ -92,17 +92,39 @@ class SQLiteAppRepository(_Bound):
         return await self._files.run(self._workspace_id, run)
 
 
-_BRAIN_COLUMNS = "id, name, genome, created_at, updated_at"
+_BRAIN_COLUMNS = (
+    "id, name, genome, created_at, updated_at, frequency_hz, desired_state, seed, "
+    "cortical_area_count, neuron_count, synapse_count, burst_count"
+)
+_BRAIN_MUTABLE = (
+    "name, genome, updated_at, frequency_hz, desired_state, seed, cortical_area_count, "
+    "neuron_count, synapse_count, burst_count"
+)
 
 
 def _brain(row: Row) -> BrainRecord:
-    id_, name, genome, created_at, updated_at = row
+    id_, name, genome, created_at, updated_at, hz, state, seed, areas, neurons, syn, bursts = row
     return BrainRecord(
         id=id_,
         name=name,
         genome=decode_json(genome, "brain genome"),
         created_at=from_micros(created_at),
         updated_at=from_micros(updated_at),
+        frequency_hz=None if hz is None else float(hz),
+        desired_state=state,
+        seed=seed,
+        cortical_area_count=areas,
+        neuron_count=neurons,
+        synapse_count=syn,
+        burst_count=bursts,
+    )
+
+
+def _brain_mutable(brain: BrainRecord, genome: str) -> tuple[Any, ...]:
+    return (
+        brain.name, genome, to_micros(brain.updated_at), brain.frequency_hz,
+        brain.desired_state, brain.seed, brain.cortical_area_count, brain.neuron_count,
+        brain.synapse_count, brain.burst_count,
     )
 
 
@@ -116,9 +138,9 @@ class SQLiteBrainRepository(_Bound):
             with transaction(conn):
                 try:
                     conn.execute(
-                        f"INSERT INTO brains ({_BRAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                        (brain.id, brain.name, genome, to_micros(brain.created_at),
-                         to_micros(brain.updated_at)),
+                        f"INSERT INTO brains (id, created_at, {_BRAIN_MUTABLE}) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (brain.id, to_micros(brain.created_at), *_brain_mutable(brain, genome)),
                     )
                 except sqlite3.IntegrityError as exc:
                     raise conflict(exc, {"brains.id": "id"}, "a brain") from exc
@@ -148,9 +170,10 @@ class SQLiteBrainRepository(_Bound):
 
         def run(conn: sqlite3.Connection) -> None:
             with transaction(conn):
+                assignments = ", ".join(f"{c.strip()} = ?" for c in _BRAIN_MUTABLE.split(","))
                 cur = conn.execute(
-                    "UPDATE brains SET name = ?, genome = ?, updated_at = ? WHERE id = ?",
-                    (brain.name, genome, to_micros(brain.updated_at), brain.id),
+                    f"UPDATE brains SET {assignments} WHERE id = ?",
+                    (*_brain_mutable(brain, genome), brain.id),
                 )
             if cur.rowcount == 0:
                 raise NotFound(f"no brain {brain.id!r} in this workspace")
