@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
+import tenancy_fixtures as _fx
 from starlette.applications import Starlette
 
 from app.main import create_app
 from app.settings import Settings, load_settings
 from brains.genome import genome_to_dict, load_template
 
-
-def _shared() -> ModuleType:
-    name = "brainhost_conftest_tenancy"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent / "conftest_tenancy.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_fx = _shared()
 smtp_server = _fx.smtp_server
 mailbox = _fx.mailbox
 registry_file = _fx.registry_file

@@ -12,17 +12,14 @@ own user signed by the app's keys, so a logout in one call does not revoke the n
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
+import tenancy_fixtures as _fx
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route, WebSocketRoute
 
@@ -30,20 +27,6 @@ from app.main import create_app
 from app.settings import load_settings
 from tenancy.auth import AccessTokenCodec, AuthService
 
-
-def _shared() -> ModuleType:
-    name = "brainhost_conftest_tenancy"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent / "conftest_tenancy.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_fx = _shared()
 smtp_server = _fx.smtp_server
 mailbox = _fx.mailbox
 new_email = _fx.new_email

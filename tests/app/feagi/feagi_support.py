@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib.util
 import itertools
 import json
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import anyio.to_thread
 import httpx
 import pytest
+import tenancy_fixtures as _fx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -159,19 +157,9 @@ async def essential(serve_brain: Callable[[Brain], Any]) -> FeagiServer:
 # --------------------------------------------------------------------------- the real app
 
 
-def _tenancy_fixtures() -> ModuleType:
-    name = "brainhost_conftest_tenancy"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "conftest_tenancy.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
-_fx = _tenancy_fixtures()
+
 smtp_server = _fx.smtp_server
 mailbox = _fx.mailbox
 _unique = itertools.count()

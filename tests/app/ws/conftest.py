@@ -8,16 +8,14 @@ server of one test.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
+import tenancy_fixtures as _fx
 import uvicorn
 from ws_support import LiveServer
 
@@ -25,20 +23,6 @@ from app.main import create_app
 from app.server import server_config
 from app.settings import load_settings
 
-
-def _shared() -> ModuleType:
-    name = "brainhost_conftest_tenancy"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "conftest_tenancy.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_fx = _shared()
 smtp_server = _fx.smtp_server
 mailbox = _fx.mailbox
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from typing import Any
 
 import pytest
+import tenancy_fixtures
 from websockets.exceptions import ConnectionClosed
 from ws_support import LiveServer, recv, send
 
@@ -124,7 +124,7 @@ async def test_the_socket_closes_with_4401_when_the_token_expires(server: LiveSe
 
 async def test_tokens_never_reach_the_logs(server: LiveServer) -> None:
     tenant = await server.tenant()
-    captured_logs = sys.modules["brainhost_conftest_tenancy"].captured_logs
+    captured_logs = tenancy_fixtures.captured_logs
     with captured_logs() as lines:
         async with server.connect(url=f"{server.ws_url}?token={tenant.token}") as ws:
             await assert_pong(ws)

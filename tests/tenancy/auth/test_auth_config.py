@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from brainhost_conftest_tenancy import FakeClock, Mailbox
+from tenancy_fixtures import FakeClock, Mailbox
 
 from app.security import (
     GuardedRouter,

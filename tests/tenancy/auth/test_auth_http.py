@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from brainhost_conftest_tenancy import Mailbox, bearer, captured_logs, login
 from starlette.applications import Starlette
+from tenancy_fixtures import Mailbox, bearer, captured_logs, login
 
 from app.main import create_app
 from app.settings import load_settings

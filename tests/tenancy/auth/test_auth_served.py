@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from brainhost_conftest_tenancy import SmtpServer, log_text
+from tenancy_fixtures import SmtpServer, log_text
 
 
 def _free_port() -> int:

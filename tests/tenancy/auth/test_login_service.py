@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from brainhost_conftest_tenancy import FakeClock, Mailbox, captured_logs, make_codec
+from tenancy_fixtures import FakeClock, Mailbox, captured_logs, make_codec
 
 from tenancy.auth import AuthService, OutboxCodeMailer, SmtpCodeMailer, SmtpConfig
 from tenancy.auth.ratelimit import RateLimit

@@ -1,26 +1,9 @@
-"""Tenancy fixtures, shared with tests/app through tests/app/conftest_tenancy.py."""
+"""Tenancy fixtures (real SMTP server, store, services) from tests/tenancy_fixtures.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
+import tenancy_fixtures as _fixtures
 
-
-def _shared() -> ModuleType:
-    name = "brainhost_conftest_tenancy"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[2] / "app" / "conftest_tenancy.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_fixtures = _shared()
 smtp_server = _fixtures.smtp_server
 mailbox = _fixtures.mailbox
 new_email = _fixtures.new_email

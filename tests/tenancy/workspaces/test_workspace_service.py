@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from brainhost_conftest_tenancy import FakeClock, Mailbox
+from tenancy_fixtures import FakeClock, Mailbox
 
 from tenancy.auth import AuthService
 from tenancy.errors import (

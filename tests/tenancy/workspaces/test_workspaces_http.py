@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from brainhost_conftest_tenancy import Mailbox, bearer, login
+from tenancy_fixtures import Mailbox, bearer, login
 
 _n = itertools.count()
 
