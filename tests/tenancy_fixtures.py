@@ -220,7 +220,18 @@ def registry_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def tenancy_settings(tmp_path: Path, smtp_server: SmtpServer, registry_file: Path) -> Settings:
+def settings_overrides() -> dict[str, str]:
+    """Extra BRAINHOST_* variables for `tenancy_settings`; a test module overrides this."""
+    return {}
+
+
+@pytest.fixture
+def tenancy_settings(
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    registry_file: Path,
+    settings_overrides: dict[str, str],
+) -> Settings:
     return load_settings(
         {
             "BRAINHOST_DATA_DIR": str(tmp_path / "data"),
@@ -229,6 +240,7 @@ def tenancy_settings(tmp_path: Path, smtp_server: SmtpServer, registry_file: Pat
             "BRAINHOST_SMTP_PORT": str(smtp_server.port),
             "BRAINHOST_SMTP_STARTTLS": "false",
             "BRAINHOST_MAIL_FROM": "login@brainhost.test",
+            **settings_overrides,
         }
     )
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,8 +10,6 @@ import pytest
 import tenancy_fixtures as _fx
 from starlette.applications import Starlette
 
-from app.main import create_app
-from app.settings import Settings, load_settings
 from brains.genome import genome_to_dict, load_template
 
 smtp_server = _fx.smtp_server
@@ -29,32 +25,13 @@ QUOTA_ENV = {
 
 
 @pytest.fixture
-def tenancy_settings(tmp_path: Path, smtp_server: Any, registry_file: Path) -> Settings:
-    return load_settings(
-        {
-            "BRAINHOST_DATA_DIR": str(tmp_path / "data"),
-            "BRAINHOST_APPS_REGISTRY": str(registry_file),
-            "BRAINHOST_SMTP_HOST": smtp_server.host,
-            "BRAINHOST_SMTP_PORT": str(smtp_server.port),
-            "BRAINHOST_SMTP_STARTTLS": "false",
-            "BRAINHOST_MAIL_FROM": "login@brainhost.test",
-            **QUOTA_ENV,
-        }
-    )
+def settings_overrides() -> dict[str, str]:
+    return QUOTA_ENV
 
 
-@pytest.fixture
-async def tenancy_app(tenancy_settings: Settings) -> AsyncIterator[Starlette]:
-    application = create_app(tenancy_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def api(tenancy_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=tenancy_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://brainhost.test") as c:
-        yield c
+tenancy_settings = _fx.tenancy_settings
+tenancy_app = _fx.tenancy_app
+api = _fx.api
 
 
 class Owner:

@@ -31,6 +31,7 @@ smtp_server = _fx.smtp_server
 mailbox = _fx.mailbox
 new_email = _fx.new_email
 registry_file = _fx.registry_file
+settings_overrides = _fx.settings_overrides
 tenancy_settings = _fx.tenancy_settings
 tenancy_app = _fx.tenancy_app
 api = _fx.api

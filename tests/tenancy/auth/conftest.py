@@ -12,6 +12,7 @@ store = _fixtures.store
 auth = _fixtures.auth
 workspaces = _fixtures.workspaces
 registry_file = _fixtures.registry_file
+settings_overrides = _fixtures.settings_overrides
 tenancy_settings = _fixtures.tenancy_settings
 tenancy_app = _fixtures.tenancy_app
 api = _fixtures.api
