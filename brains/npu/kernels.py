@@ -120,6 +120,17 @@ def _housekeeping(
 
 
 @kernel
+def _enroll(n: int, neuron_flags: np.ndarray, candidates: np.ndarray, count: int) -> int:
+    """Put neuron ``n`` on this burst's candidate list once; returns the list's new length."""
+    f = neuron_flags[n]
+    if (f & NEURON_CANDIDATE) == 0:
+        neuron_flags[n] = f | NEURON_CANDIDATE
+        candidates[count] = n
+        return count + 1
+    return count
+
+
+@kernel
 def _stage_power(
     power_neurons: np.ndarray,
     candidates: np.ndarray,
@@ -129,11 +140,8 @@ def _stage_power(
     count = counters[C_CANDIDATES]
     for i in range(power_neurons.shape[0]):
         n = power_neurons[i]
-        f = neuron_flags[n]
-        if (f & NEURON_CANDIDATE) == 0:
-            candidates[count] = n
-            count += 1
-        neuron_flags[n] = f | NEURON_CANDIDATE | NEURON_POWER
+        count = _enroll(n, neuron_flags, candidates, count)
+        neuron_flags[n] = neuron_flags[n] | NEURON_POWER
     counters[C_CANDIDATES] = count
 
 
@@ -173,11 +181,7 @@ def _propagate(
         if (flags & AREA_MP_DRIVEN) == 0 and degeneration <= _ZERO_F:
             for s in range(lo, hi):
                 t = syn_target[s]
-                f = neuron_flags[t]
-                if (f & NEURON_CANDIDATE) == 0:
-                    neuron_flags[t] = f | NEURON_CANDIDATE
-                    candidates[count] = t
-                    count += 1
+                count = _enroll(t, neuron_flags, candidates, count)
                 candidate_potential[t] += (syn_weight[s] * syn_psp[s]) * scale
         else:
             driven = (flags & AREA_MP_DRIVEN) != 0
@@ -191,11 +195,7 @@ def _propagate(
                 if driven:
                     psp = fired_mp[i]
                 t = syn_target[s]
-                f = neuron_flags[t]
-                if (f & NEURON_CANDIDATE) == 0:
-                    neuron_flags[t] = f | NEURON_CANDIDATE
-                    candidates[count] = t
-                    count += 1
+                count = _enroll(t, neuron_flags, candidates, count)
                 candidate_potential[t] += (syn_weight[s] * psp) * scale
         events += degree
         events_by_area[a] += degree
@@ -443,16 +443,11 @@ def stage_input(
     count = counters[C_CANDIDATES]
     for i in range(neurons.shape[0]):
         n = neurons[i]
-        f = neuron_flags[n]
-        if (f & NEURON_CANDIDATE) == 0:
-            candidates[count] = n
-            count += 1
-            f = f | NEURON_CANDIDATE
+        count = _enroll(n, neuron_flags, candidates, count)
         if force:
-            f = f | NEURON_FORCED
+            neuron_flags[n] = neuron_flags[n] | NEURON_FORCED
         else:
             candidate_potential[n] += values[i]
-        neuron_flags[n] = f
     counters[C_CANDIDATES] = count
 
 
