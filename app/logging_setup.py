@@ -42,6 +42,8 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     ]
     structlog.configure(
         processors=[
+            # First: a call below the level costs a level check, not the whole chain.
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,

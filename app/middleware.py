@@ -20,10 +20,18 @@ _log = structlog.get_logger("brainhost.http")
 
 
 def _route_template(scope: Scope) -> str:
-    """The matched route's path template, so metric labels stay bounded."""
+    """The matched route's path template, so metric labels stay bounded.
+
+    Starlette's router leaves the route it chose in ``scope["route"]``; when that is one of
+    the app's own routes its template is the answer at no cost. Otherwise (a mounted app's
+    inner route, or no match) the app's routes are matched again to find the mount.
+    """
     app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", ()):
+    routes = getattr(getattr(app, "router", None), "routes", ())
+    chosen = scope.get("route")
+    if chosen is not None and any(route is chosen for route in routes):
+        return str(getattr(chosen, "path", "unmatched"))
+    for route in routes:
         match, _ = route.matches(scope)
         if match is Match.FULL:
             return str(getattr(route, "path", "unmatched"))

@@ -280,6 +280,7 @@ def auth_config_from(settings: Settings) -> AuthConfig:
         mail_from=settings.mail_from,
         policy=CodePolicy(),
         limits=limits,
+        revocation_cache_ttl_s=settings.auth_cache_ttl_s,
     )
 
 

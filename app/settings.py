@@ -67,6 +67,14 @@ class Settings(BaseModel):
         7 * 86_400, ge=300, le=90 * 86_400, alias="BRAINHOST_SESSION_TTL",
         description="Session (refresh token family) lifetime in seconds.",
     )
+    auth_cache_ttl_s: float = Field(
+        1.0, ge=0, le=60, alias="BRAINHOST_AUTH_CACHE_TTL",
+        description=(
+            "Seconds a token found not revoked and a workspace seat are trusted without a "
+            "store read (0: read every time). Changes made in this process apply at once; "
+            "in another process, within this time."
+        ),
+    )
     jwt_secret: SecretStr | None = Field(
         None,
         min_length=32,

@@ -206,7 +206,9 @@ def auth(store: Store, smtp_server: SmtpServer, clock: FakeClock) -> AuthService
 @pytest.fixture
 def workspaces(store: Store, clock: FakeClock) -> WorkspaceService:
     registry = AppRegistry.from_json(json.dumps(APPS_REGISTRY).encode())
-    return WorkspaceService(store, registry, resolver=DomainResolver(store.domains, clock=clock))
+    return WorkspaceService(
+        store, registry, resolver=DomainResolver(store.domains, clock=clock), monotonic=clock
+    )
 
 
 # ----------------------------------------------------------------------- real app

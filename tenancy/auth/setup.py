@@ -39,6 +39,7 @@ class AuthConfig:
     mail_from: str = "brainhost@localhost"
     policy: CodePolicy = field(default_factory=CodePolicy)
     limits: AuthLimits = field(default_factory=AuthLimits)
+    revocation_cache_ttl_s: float = 1.0
 
     def __repr__(self) -> str:
         return f"AuthConfig(data_dir={self.data_dir!r}, algorithm={self.jwt_algorithm!r})"
@@ -82,4 +83,5 @@ async def build_auth_service(config: AuthConfig, store: Store) -> AuthService:
         session_ttl_s=config.session_ttl_s,
         policy=config.policy,
         limits=config.limits,
+        revocation_cache_ttl_s=config.revocation_cache_ttl_s,
     )

@@ -7,6 +7,11 @@ the header's `alg`. Every registered claim we
 rely on is required. Expiry and not-yet-valid ``iat`` are checked by pyjwt against the
 wall clock with `leeway_s` of tolerated skew; the issuing clock is injectable for tests.
 Revocation is not decided here (it needs the store): see `AuthService.authenticate`.
+
+A verified token's claims are remembered (bounded LRU, keyed by the exact token string) so
+a client repeating its token does not pay for a signature check on every request: the
+same bytes verify the same way. A remembered token is still refused once expired, and the
+memory is dropped whenever the key ring changes (a retired key's tokens verify no more).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+from cachetools import LRUCache
 
 from tenancy.auth.keys import KeyRing
 from tenancy.errors import InvalidTokenError, TokenExpiredError
@@ -26,6 +32,7 @@ from tenancy.errors import InvalidTokenError, TokenExpiredError
 __all__ = ["AccessClaims", "AccessTokenCodec"]
 
 _REQUIRED = ["iss", "aud", "sub", "iat", "exp", "jti"]
+VERIFIED_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +62,13 @@ class AccessTokenCodec:
         clock: Callable[[], float] = time.time,
         reload: Callable[[], KeyRing] | None = None,
         reload_interval_s: float = 60.0,
+        verified_cache_size: int = VERIFIED_CACHE_SIZE,
     ) -> None:
         if ttl_s <= 0:
             raise ValueError(f"access token ttl must be > 0 s, got {ttl_s}")
         if not 0 <= leeway_s < ttl_s:
             raise ValueError(f"leeway must be in [0, ttl), got {leeway_s}")
+        self._verified: LRUCache[str, AccessClaims] = LRUCache(maxsize=max(1, verified_cache_size))
         self.ring = ring
         self.issuer = issuer
         self.audience = audience
@@ -69,6 +78,16 @@ class AccessTokenCodec:
         self._reload = reload
         self._reload_interval_s = reload_interval_s
         self._reloaded_at = -math.inf
+
+    @property
+    def ring(self) -> KeyRing:
+        """The keys tokens are signed and verified with."""
+        return self._ring
+
+    @ring.setter
+    def ring(self, ring: KeyRing) -> None:
+        self._ring = ring
+        self._verified.clear()
 
     def issue(
         self, *, user_id: str, email: str, session_id: str, workspaces: Mapping[str, str]
@@ -107,15 +126,24 @@ class AccessTokenCodec:
         `reload` was given, at most once per `reload_interval_s`): another process may
         have rotated keys.
         """
+        claims = self._verified.get(token)
+        if claims is not None:
+            # pyjwt's rule: expired once the wall clock reaches exp + leeway.
+            if time.time() < claims.expires_at + self.leeway_s:
+                return claims
+            del self._verified[token]
+            raise TokenExpiredError("the access token has expired; refresh it")
         try:
-            return self._verify(token)
+            claims = self._verify(token)
         except _UnknownKeyError:
             now = time.monotonic()
             if self._reload is None or now - self._reloaded_at < self._reload_interval_s:
                 raise
             self._reloaded_at = now
             self.ring = self._reload()
-            return self._verify(token)
+            claims = self._verify(token)
+        self._verified[token] = claims
+        return claims
 
     def _verify(self, token: str) -> AccessClaims:
         key = self.ring.only

@@ -5,6 +5,11 @@ which answers `NotFoundError` for a workspace that does not exist *and* for one 
 caller is not a member of (so existence is never leaked), and `ForbiddenError` when the
 caller is a member whose role is too low. The returned `Access` is then the only way to
 reach that workspace's repositories.
+
+Seats found by `access` are remembered for `access_cache_ttl_s` (default 1 s) so a busy
+client does not cost two store reads per request; every change made through this service
+to a workspace or its members forgets them at once, one made by another process is seen
+within that time.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from cachetools import TTLCache
 
 from tenancy.auth.codes import normalize_email
 from tenancy.auth.service import new_id
@@ -53,6 +59,7 @@ __all__ = ["Access", "WorkspaceLimits", "WorkspaceService"]
 
 _log = structlog.get_logger("brainhost.workspaces")
 _NOT_FOUND = "no such workspace"
+_ACCESS_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +111,22 @@ class WorkspaceService:
         resolver: DomainResolver | None = None,
         limits: WorkspaceLimits | None = None,
         clock: Callable[[], float] = time.time,
+        access_cache_ttl_s: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        if access_cache_ttl_s < 0:
+            raise ValueError(f"access cache ttl must be >= 0 s, got {access_cache_ttl_s}")
         self.store = store
         self.registry = registry
         self.limits = limits if limits is not None else WorkspaceLimits()
         self.resolver = resolver if resolver is not None else DomainResolver(store.domains)
         self._clock = clock
+        # (user id, workspace id) -> that user's seat; only found seats are remembered.
+        self._seats: TTLCache[tuple[str, str], Access] | None = (
+            TTLCache(_ACCESS_CACHE_SIZE, access_cache_ttl_s, timer=monotonic)
+            if access_cache_ttl_s > 0
+            else None
+        )
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -152,6 +169,17 @@ class WorkspaceService:
 
     async def access(self, user_id: str, workspace_id: str, minimum: Role = "member") -> Access:
         """The caller's seat in `workspace_id` if it has at least role `minimum`."""
+        seats = self._seats
+        seat = seats.get((user_id, workspace_id)) if seats is not None else None
+        if seat is None:
+            seat = await self._find_seat(user_id, workspace_id)
+            if seats is not None:
+                seats[(user_id, workspace_id)] = seat
+        if not role_at_least(seat.role, minimum):
+            raise ForbiddenError(f"this needs the {minimum} role; you are {seat.role}")
+        return seat
+
+    async def _find_seat(self, user_id: str, workspace_id: str) -> Access:
         try:
             check_key(workspace_id, "workspace id")
         except InvalidRecord:
@@ -163,9 +191,17 @@ class WorkspaceService:
         member = await data.members.get_by_user(user_id)
         if member is None:
             raise NotFoundError(_NOT_FOUND)
-        if not role_at_least(member.role, minimum):
-            raise ForbiddenError(f"this needs the {minimum} role; you are {member.role}")
         return Access(workspace=workspace, member=member, data=data)
+
+    @contextmanager
+    def _changing_seats(self) -> Iterator[None]:
+        """Around a write that may change a remembered seat: forget them all once it is done
+        (after the write, so a lookup racing it reads the new state from the store)."""
+        try:
+            yield
+        finally:
+            if self._seats is not None:
+                self._seats.clear()
 
     async def update(
         self, access: Access, *, name: str | None = None, slug: str | None = None
@@ -174,7 +210,7 @@ class WorkspaceService:
         self._require(access, "admin")
         name = check_workspace_name(name) if name is not None else None
         slug = check_slug(slug) if slug is not None else None
-        with _store_errors():
+        with self._changing_seats(), _store_errors():
             return await self.store.workspaces.update(access.workspace.id, name=name, slug=slug)
 
     async def delete(self, access: Access, confirm_slug: str) -> None:
@@ -186,7 +222,8 @@ class WorkspaceService:
                 fields={"confirm": f"type the workspace's slug, {access.workspace.slug!r}"},
             )
         domains = await access.data.domains.list()
-        await self.store.drop_workspace(access.workspace.id)
+        with self._changing_seats():
+            await self.store.drop_workspace(access.workspace.id)
         for domain in domains:
             self.resolver.invalidate(domain.domain)
         _log.info("workspace_deleted", workspace=access.workspace.id)
@@ -269,7 +306,7 @@ class WorkspaceService:
         """Change a seat's role (admins for non-owners, owners for anyone)."""
         target = await self._member(access, member_id)
         check_manage_member(access.role, target.role, role)
-        with _store_errors():
+        with self._changing_seats(), _store_errors():
             return await access.data.members.set_role(member_id, role)
 
     async def remove_member(self, access: Access, member_id: str) -> Member:
@@ -277,7 +314,7 @@ class WorkspaceService:
         target = await self._member(access, member_id)
         if target.id != access.member.id:
             check_manage_member(access.role, target.role)
-        with _store_errors():
+        with self._changing_seats(), _store_errors():
             removed = await access.data.members.remove(member_id)
         _log.info("member_removed", workspace=access.workspace.id, member=member_id)
         return removed

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tenancy_fixtures import FakeClock, Mailbox, captured_logs, make_codec
+from tenancy_fixtures import FakeClock, Mailbox, SmtpServer, captured_logs, make_codec
 
 from tenancy.auth import AuthService, OutboxCodeMailer, SmtpCodeMailer, SmtpConfig
 from tenancy.auth.ratelimit import RateLimit
@@ -373,13 +373,70 @@ async def test_revoking_one_jti_rejects_exactly_that_token(
     await auth.request_code(address, IP)
     login = await auth.verify(address, mailbox.code_for(address), IP)
     other = await auth.refresh(login.refresh_token, IP)
-    principal = await auth.authenticate(login.access_token)
     await store.revoked_tokens.add(
-        RevokedToken(principal.jti, datetime.fromtimestamp(principal.expires_at, UTC))
+        RevokedToken(_jti(auth, login.access_token), datetime.now(UTC) + timedelta(hours=1))
     )
     with pytest.raises(TokenRevokedError):
         await auth.authenticate(login.access_token)
     assert (await auth.authenticate(other.access_token)).user_id == login.user.id
+
+
+def _jti(auth: AuthService, token: str) -> str:
+    return auth.decode(token).jti
+
+
+async def _revoked_elsewhere(store: Store, jti: str) -> None:
+    """A revocation written straight to the store, as another process would."""
+    await store.revoked_tokens.add(RevokedToken(jti, datetime.now(UTC) + timedelta(hours=1)))
+
+
+async def test_a_revocation_by_another_process_applies_within_the_cache_ttl(
+    auth: AuthService, store: Store, mailbox: Mailbox, clock: FakeClock, new_email
+) -> None:
+    address = new_email()
+    await auth.request_code(address, IP)
+    login = await auth.verify(address, mailbox.code_for(address), IP)
+    principal = await auth.authenticate(login.access_token)
+    await _revoked_elsewhere(store, principal.jti)
+    assert (await auth.authenticate(login.access_token)).jti == principal.jti
+    clock.advance(1.01)
+    with pytest.raises(TokenRevokedError):
+        await auth.authenticate(login.access_token)
+
+
+async def test_a_zero_cache_ttl_reads_revocations_on_every_request(
+    store: Store, smtp_server: SmtpServer, mailbox: Mailbox, clock: FakeClock, new_email
+) -> None:
+    uncached = AuthService(
+        store,
+        make_codec(),
+        SmtpCodeMailer(SmtpConfig(host=smtp_server.host, port=smtp_server.port, starttls=False)),
+        code_key=b"c" * 32,
+        clock=clock,
+        monotonic=clock,
+        revocation_cache_ttl_s=0,
+    )
+    address = new_email()
+    await uncached.request_code(address, IP)
+    login = await uncached.verify(address, mailbox.code_for(address), IP)
+    principal = await uncached.authenticate(login.access_token)
+    await _revoked_elsewhere(store, principal.jti)
+    with pytest.raises(TokenRevokedError):
+        await uncached.authenticate(login.access_token)
+
+
+async def test_a_revocation_through_the_service_applies_at_once_to_a_trusted_token(
+    auth: AuthService, mailbox: Mailbox, new_email
+) -> None:
+    address = new_email()
+    await auth.request_code(address, IP)
+    login = await auth.verify(address, mailbox.code_for(address), IP)
+    newer = await auth.refresh(login.refresh_token, IP)
+    assert (await auth.authenticate(newer.access_token)).user_id == login.user.id
+    with pytest.raises(RefreshTokenReusedError):
+        await auth.refresh(login.refresh_token, IP)
+    with pytest.raises(TokenRevokedError):
+        await auth.authenticate(newer.access_token)
 
 
 @pytest.mark.parametrize(

@@ -319,3 +319,35 @@ def test_processes_starting_together_agree_on_one_first_key(tmp_path: Path) -> N
         rings = list(pool.map(lambda _: load_ed25519_ring(keys), range(4)))
     assert len({ring.current.kid for ring in rings}) == 1
     assert len(list(keys.glob("*.pem"))) == 1
+
+
+def test_a_remembered_token_is_refused_once_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+    c = codec(ttl=60, leeway=0)
+    token = issue(c)
+    assert c.verify(token).user_id == "usr_1"
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(TokenExpiredError):
+        c.verify(token)
+
+
+def test_a_remembered_token_signed_with_a_retired_key_is_refused(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    old_ring = load_ed25519_ring(keys)
+    c = codec(old_ring)
+    old_token = issue(c)
+    assert c.verify(old_token).user_id == "usr_1"
+    rotate_ed25519_key(keys)
+    (keys / f"{old_ring.current.kid}.pem").unlink()
+    c.ring = load_ed25519_ring(keys)
+    with pytest.raises(InvalidTokenError, match="unknown or retired key"):
+        c.verify(old_token)
+
+
+def test_a_remembered_token_is_not_trusted_for_altered_bytes() -> None:
+    c = codec()
+    token = issue(c)
+    c.verify(token)
+    head, payload, signature = token.split(".")
+    with pytest.raises(InvalidTokenError):
+        c.verify(f"{head}.{payload}.{signature[:-2]}AA")

@@ -258,6 +258,47 @@ async def test_delete_needs_the_slug_and_removes_everything(
         await workspaces.access(acme.member.user_id or "", acme.workspace.id)
 
 
+async def test_a_role_change_applies_at_once_to_a_remembered_seat(
+    workspaces: WorkspaceService, store: Store, acme: Access
+) -> None:
+    admin = await seat(workspaces, acme, await user(store), "admin")
+    assert (await workspaces.access(admin.member.user_id or "", acme.workspace.id, "admin")).role
+    await workspaces.set_role(acme, admin.member.id, "member")
+    with pytest.raises(ForbiddenError, match="you are member"):
+        await workspaces.access(admin.member.user_id or "", acme.workspace.id, "admin")
+
+
+async def test_a_removed_member_loses_a_remembered_seat_at_once(
+    workspaces: WorkspaceService, store: Store, acme: Access
+) -> None:
+    member = await seat(workspaces, acme, await user(store), "member")
+    await workspaces.remove_member(acme, member.member.id)
+    with pytest.raises(NotFoundError):
+        await workspaces.access(member.member.user_id or "", acme.workspace.id)
+
+
+async def test_a_seat_changed_by_another_process_is_seen_within_the_cache_ttl(
+    workspaces: WorkspaceService, store: Store, acme: Access, clock: FakeClock
+) -> None:
+    admin = await seat(workspaces, acme, await user(store), "admin")
+    user_id = admin.member.user_id or ""
+    await acme.data.members.set_role(admin.member.id, "member")  # straight to the store
+    assert (await workspaces.access(user_id, acme.workspace.id, "admin")).role == "admin"
+    clock.advance(1.01)
+    with pytest.raises(ForbiddenError):
+        await workspaces.access(user_id, acme.workspace.id, "admin")
+
+
+async def test_a_zero_cache_ttl_reads_the_seat_on_every_call(
+    workspaces: WorkspaceService, store: Store, acme: Access
+) -> None:
+    uncached = WorkspaceService(store, workspaces.registry, access_cache_ttl_s=0)
+    admin = await seat(uncached, acme, await user(store), "admin")
+    await acme.data.members.set_role(admin.member.id, "member")
+    with pytest.raises(ForbiddenError):
+        await uncached.access(admin.member.user_id or "", acme.workspace.id, "admin")
+
+
 @pytest.fixture
 def tight(store: Store, workspaces: WorkspaceService) -> WorkspaceService:
     return WorkspaceService(
