@@ -15,13 +15,19 @@ in its own process like the host (so RSS figures are comparable):
 
 (c) ``GET /v1/workspaces/{ws}/brains/{brain}/stats`` at a fixed 500 requests/s (open loop)
 against a real ``brainhost serve`` (uvicorn) on loopback with an httpx keep-alive client,
-next to ``GET /v1/health`` measured the same way in the same run.
+next to ``GET /v1/health`` measured the same way in the same run (the baseline), and the
+brain's FEAGI-compatible ``GET /feagi/{key}/v1/burst_engine/stats``. When the FEAGI reference
+engine can run (``../shared/tools/feagi-reference/run_feagi.sh``, through
+``bench/feagi_reference.py``), its own ``GET /v1/burst_engine/stats`` is measured with the
+same open-loop client at the same rate, with FEAGI-core's essential genome loaded and bursting
+at the brainhost brain's frequency; brainhost is stopped by then, so the two never share CPU.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import re
@@ -33,6 +39,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -45,6 +52,8 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 HZ = 10.0
 REACTIVATE_SAMPLE = 1_000  # reactivation is timed on this many brains, scaled to N
 BRAINS_PER_WORKSPACE = 100
+FEAGI_PORT = 8290
+FEAGI_GENOME = _HERE.parents[1] / "shared/genomes/feagi_core_essential_genome_v2_1.json"
 
 
 def _rss_mib() -> float:
@@ -359,6 +368,38 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1e3
 
 
+def _feagi_reference() -> ModuleType:
+    """``bench/feagi_reference.py``, loaded by path: this folder is off ``sys.path`` (above)."""
+    spec = importlib.util.spec_from_file_location("feagi_reference", _HERE / "feagi_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def _feagi_engine_stats(rate: float, seconds: float) -> tuple[list[float] | None, str]:
+    """FEAGI's ``GET /v1/burst_engine/stats`` (open loop), or None and why it was skipped."""
+    reference = _feagi_reference()
+    if not await asyncio.to_thread(reference.feagi_available):
+        return None, f"FEAGI engine rows skipped: {reference.SCRIPT} is missing or its setup failed"
+    if not FEAGI_GENOME.exists():
+        return None, f"FEAGI engine rows skipped: no genome at {FEAGI_GENOME}"
+    genome = json.loads(FEAGI_GENOME.read_text())
+    try:
+        with reference.run_feagi(genome, port=FEAGI_PORT, burst_hz=HZ) as engine:
+            before = await asyncio.to_thread(engine.get, "/v1/burst_engine/stats")
+            await _open_loop(FEAGI_PORT, "/v1/burst_engine/stats", {}, rate, 1.0)  # warm-up
+            latencies = await _open_loop(FEAGI_PORT, "/v1/burst_engine/stats", {}, rate, seconds)
+            after = await asyncio.to_thread(engine.get, "/v1/burst_engine/stats")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, f"FEAGI engine rows skipped: the engine did not run ({exc})"
+    bursts = int(after["burst_count"]) - int(before["burst_count"])
+    return latencies, (
+        f"FEAGI engine: essential genome (core 2.1), {bursts} bursts during the run "
+        f"(target {HZ:g} Hz), stats answered {after}"
+    )
+
+
 async def bench_rest(seconds: float, rate: float = 500.0) -> None:
     data = Path(tempfile.mkdtemp(prefix="bench-rest-"))
     port = _free_port()
@@ -368,6 +409,7 @@ async def bench_rest(seconds: float, rate: float = 500.0) -> None:
         "BRAINHOST_PORT": str(port),
         "BRAINHOST_LOG_LEVEL": "warning",
         "BRAINHOST_LOG_FORMAT": "json",
+        "BRAINHOST_BRAIN_DEFAULT_HZ": f"{HZ:g}",
     }
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measurement
         [str(Path(sys.executable).parent / "brainhost"), "serve"],
@@ -394,28 +436,52 @@ async def bench_rest(seconds: float, rate: float = 500.0) -> None:
                 headers=headers,
             )).json()["id"]
             stats_url = f"/v1/workspaces/{ws}/brains/{brain}/stats"
+            issued = await client.post(
+                f"/v1/workspaces/{ws}/brains/{brain}/feagi_keys", headers=headers
+            )
+            assert issued.status_code == 201, issued.text
+            feagi_url = f"/feagi/{issued.json()['key']}/v1/burst_engine/stats"
             await _open_loop(port, stats_url, headers, rate, 1.0)  # warm-up
+            await _open_loop(port, feagi_url, {}, rate, 1.0)
             await _open_loop(port, "/v1/health", {}, rate, 1.0)
             health = await _open_loop(port, "/v1/health", {}, rate, seconds)
             stats = await _open_loop(port, stats_url, headers, rate, seconds)
+            feagi_path = await _open_loop(port, feagi_url, {}, rate, seconds)
             httpx_health = await _closed_loop(client, "/v1/health", {}, 500)
             httpx_stats = await _closed_loop(client, stats_url, headers, 500)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    engine, engine_note = await _feagi_engine_stats(rate, seconds)
     print(f"\n(c) REST against uvicorn on loopback: open loop at {rate:g} req/s for {seconds:g} s "
-          "(16 keep-alive connections), then httpx closed loop (500 sequential requests)")
-    print(f"{'':40}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}")
-    for name, values in (
+          "(16 keep-alive connections), then httpx closed loop (500 sequential requests); "
+          f"brainhost's brain: barebones bursting at {HZ:g} Hz")
+    print(f"{'':48}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}")
+    rows: list[tuple[str, list[float]]] = [
         ("GET /v1/health (baseline), 500/s", health),
         ("GET .../stats, 500/s", stats),
+        ("GET /feagi/{key}/v1/burst_engine/stats, 500/s", feagi_path),
+    ]
+    if engine is not None:
+        rows.append(("FEAGI engine GET /v1/burst_engine/stats, 500/s", engine))
+    rows += [
         ("GET /v1/health, httpx sequential", httpx_health),
         ("GET .../stats, httpx sequential", httpx_stats),
-    ):
-        print(f"{name:40}{_pct(values, 0.5):>10.2f}{_pct(values, 0.99):>10.2f}{len(values):>10}")
-    print(f"stats / health: p50 {_pct(stats, 0.5) / _pct(health, 0.5):.2f}x, "
-          f"p99 {_pct(stats, 0.99) / _pct(health, 0.99):.2f}x "
-          f"(mean {statistics.fmean(stats) * 1e3:.2f} ms)")
+    ]
+    for name, values in rows:
+        print(f"{name:48}{_pct(values, 0.5):>10.2f}{_pct(values, 0.99):>10.2f}{len(values):>10}")
+    print(engine_note)
+    compared = [("stats", stats), ("feagi path", feagi_path)]
+    if engine is not None:
+        compared.append(("FEAGI engine", engine))
+    for name, values in compared:
+        print(f"{name} / health: p50 {_pct(values, 0.5) / _pct(health, 0.5):.2f}x, "
+              f"p99 {_pct(values, 0.99) / _pct(health, 0.99):.2f}x "
+              f"(mean {statistics.fmean(values) * 1e3:.2f} ms)")
+    if engine is not None:
+        for name, values in (("stats", stats), ("feagi path", feagi_path)):
+            print(f"{name} / FEAGI engine stats: p50 {_pct(values, 0.5) / _pct(engine, 0.5):.2f}x, "
+                  f"p99 {_pct(values, 0.99) / _pct(engine, 0.99):.2f}x")
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,6 +202,25 @@ class Brain:
         count = self._connectome.set_mapping(source, destination, rules)
         self._rebuild_engine()
         return count
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Undo every edit made in the block if it raises: the brain is then exactly as it
+        was (genome, connectome, engine with its neuron state, burst counter).
+
+        Cheap when nothing goes wrong: edits replace the engine rather than change it, so
+        keeping the old one costs nothing, and the connectome's savepoint shares its blocks.
+        """
+        kept = (self._genome, self._connectome, self._engine, self._bursts_before_engine,
+                self._core_added)
+        savepoint = self._connectome.savepoint()
+        try:
+            yield
+        except BaseException:
+            (self._genome, self._connectome, self._engine, self._bursts_before_engine,
+             self._core_added) = kept
+            self._connectome.rollback(savepoint)
+            raise
 
     # --- persistence --------------------------------------------------------------------------
 

@@ -39,11 +39,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class RunState:
-    """The burst loop as the FEAGI API reports it."""
+    """The burst loop as the FEAGI API reports it, with the burst counter read alongside
+    (``burst_engine/stats`` answers from this one read)."""
 
     running: bool
     paused: bool
     frequency_hz: float
+    burst_count: int
 
 
 class FeagiBrainAccess(Protocol):
@@ -159,6 +161,7 @@ class LocalBrainAccess:
             running=state in (BurstLoopState.RUNNING, BurstLoopState.PAUSED),
             paused=state is BurstLoopState.PAUSED,
             frequency_hz=float(self._loop.frequency_hz or 0.0),
+            burst_count=self._brain.burst_count,
         )
 
     async def start(self) -> None:

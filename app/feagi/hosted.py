@@ -79,12 +79,11 @@ class HostedBrainAccess:
             raise feagi_error_of(exc) from None
 
     async def run_state(self) -> RunState:
-        try:
-            info = await self._host.get_brain(self._workspace_id, self._brain_id)
-        except TenancyError as exc:
-            raise feagi_error_of(exc) from None
-        return RunState(running=info.state != "stopped", paused=info.state == "paused",
-                        frequency_hz=float(info.frequency_hz))
+        # The brain actor's status alone (no store read): FEAGI clients poll this.
+        stats = await self._command("stats", {})
+        return RunState(running=stats["state"] != "stopped", paused=stats["state"] == "paused",
+                        frequency_hz=float(stats["frequency_hz"]),
+                        burst_count=int(stats["burst_count"]))
 
     async def start(self) -> None:
         if (await self.run_state()).running:

@@ -358,13 +358,11 @@ async def set_simulation_timestep(request: Request) -> Response:
 
 @_route("/v1/burst_engine/stats", "GET")
 async def burst_engine_stats(request: Request) -> Response:
-    access = _access(request)
-    run = await access.run_state()
-    count = await access.call(lambda brain: brain.burst_count)
+    run = await _access(request).run_state()
     return JSONResponse({
         "frequency_hz": run.frequency_hz,
         "paused": run.paused,
-        "burst_count": count,
+        "burst_count": run.burst_count,
         "active": run.running,
     })
 

@@ -155,6 +155,11 @@ class NeuronInfo:
     area: CorticalArea
 
 
+#: What :meth:`Connectome.savepoint` returns: copies of the area, synapse and region tables.
+Savepoint = tuple[dict[str, CorticalArea], dict[MappingKey, MappingSynapses],
+                  dict[str, BrainRegion]]
+
+
 @dataclass(frozen=True, slots=True)
 class Redevelopment:
     """What an edit re-developed (everything else was kept as it was)."""
@@ -207,13 +212,10 @@ class Connectome:
         self._by_source: tuple[NDArray[np.intp], U32] | None = None
         self._by_target: tuple[NDArray[np.intp], U32] | None = None
 
-    def _snapshot(self) -> tuple[dict[str, CorticalArea], dict[MappingKey, MappingSynapses],
-                                 dict[str, BrainRegion]]:
+    def _snapshot(self) -> Savepoint:
         return dict(self._areas), dict(self._synapses), dict(self._regions)
 
-    def _restore(self, snapshot: tuple[dict[str, CorticalArea],
-                                       dict[MappingKey, MappingSynapses],
-                                       dict[str, BrainRegion]]) -> None:
+    def _restore(self, snapshot: Savepoint) -> None:
         self._areas, self._synapses, self._regions = snapshot
         self._invalidate()
 
@@ -248,6 +250,19 @@ class Connectome:
         else:
             mappings.pop(destination, None)
         self._areas[cortical_id] = dataclasses.replace(area, mappings=mappings)
+
+    # ------------------------------------------------------------------ savepoints
+
+    def savepoint(self) -> Savepoint:
+        """The connectome as it is now, for :meth:`rollback`.
+
+        Cheap: areas, mappings' synapse blocks and regions are immutable and shared, only
+        the tables holding them are copied."""
+        return self._snapshot()
+
+    def rollback(self, savepoint: Savepoint) -> None:
+        """Undo every edit made since ``savepoint`` was taken."""
+        self._restore((dict(savepoint[0]), dict(savepoint[1]), dict(savepoint[2])))
 
     # ------------------------------------------------------------------ areas
 

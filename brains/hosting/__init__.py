@@ -15,6 +15,8 @@ from brains.hosting.actor import (
     Rename,
     ReplaceGenome,
     SetFrequency,
+    SizeBudget,
+    SizeBudgetExceeded,
     Status,
     Step,
 )
@@ -43,6 +45,8 @@ __all__ = [
     "SavedBrain",
     "SchedulerStatistics",
     "SetFrequency",
+    "SizeBudget",
+    "SizeBudgetExceeded",
     "Status",
     "Step",
     "StoredBrain",

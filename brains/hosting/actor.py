@@ -41,6 +41,8 @@ __all__ = [
     "Rename",
     "ReplaceGenome",
     "SetFrequency",
+    "SizeBudget",
+    "SizeBudgetExceeded",
     "Status",
     "Step",
 ]
@@ -53,6 +55,46 @@ _INLINE_WORK = 20_000
 
 class BrainCommandError(ValueError):
     """A command that does not fit the brain's current state (the actor keeps running)."""
+
+
+class SizeBudgetExceeded(BrainCommandError):  # noqa: N818 - reads as the budget's verdict
+    """An edit would have grown the brain past its `SizeBudget`; it was undone.
+
+    ``resource`` is ``"neurons"`` or ``"synapses"``; ``count`` what the edit would have given
+    the brain, ``before`` what it has (and keeps), ``budget`` the most it may have.
+    """
+
+    def __init__(self, resource: Literal["neurons", "synapses"], count: int, before: int,
+                 budget: int) -> None:
+        super().__init__(
+            f"the edit would give the brain {count:,} {resource} (it has {before:,}); "
+            f"at most {max(budget, 0):,} are allowed"
+        )
+        self.resource = resource
+        self.count = count
+        self.before = before
+        self.budget = budget
+
+
+@dataclass(frozen=True, slots=True)
+class SizeBudget:
+    """The most neurons and synapses an edit may leave the brain with.
+
+    An edit that does not grow a count is always allowed, even above the budget (a quota
+    lowered under a brain's size must not forbid shrinking it)."""
+
+    neurons: int
+    synapses: int
+
+    def check(self, before: BrainStats, after: BrainStats) -> None:
+        """Raise `SizeBudgetExceeded` when ``after`` grew a count past the budget."""
+        counts: tuple[tuple[Literal["neurons", "synapses"], int, int, int], ...] = (
+            ("neurons", before.neuron_count, after.neuron_count, self.neurons),
+            ("synapses", before.synapse_count, after.synapse_count, self.synapses),
+        )
+        for resource, old, new, most in counts:
+            if new > most and new > old:
+                raise SizeBudgetExceeded(resource, new, old, most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +114,19 @@ class SetFrequency:
 
 @dataclass(frozen=True, slots=True)
 class ReplaceGenome:
+    """Re-develop from ``genome``; refused (brain unchanged) past ``budget`` when given."""
+
     genome: Genome
-    limits: DevelopmentLimits = DEFAULT_LIMITS
+    budget: SizeBudget | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """Run ``fn(brain)`` between bursts; ``mutates`` persists and publishes ``genome``."""
+    """Run ``fn(brain)`` between bursts; ``mutates`` persists and publishes ``genome``.
+
+    A mutating ``fn`` runs as one transaction: if it raises, or leaves the brain past
+    ``budget`` (`SizeBudgetExceeded`), the brain is put back exactly as it was.
+    """
 
     fn: Callable[[Brain], Any]
     mutates: bool = False
@@ -86,6 +134,7 @@ class Call:
     #: Only reads the brain: runs on an up-to-date copy without holding the brain out of
     #: its bursts (cheaper for batched brains).
     readonly: bool = False
+    budget: SizeBudget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,12 +336,17 @@ class BrainActor(Actor):
             await self._scheduler.refresh(self._require_member())
             return await self._compute(message.fn, heavy=message.heavy)
         async with self._scheduler.exclusive(self._require_member()):
-            before = brain.stats() if message.mutates else None
-            result = await self._compute(message.fn, heavy=message.heavy)
+            if not message.mutates:
+                result = await self._compute(message.fn, heavy=message.heavy)
+                self._dirty = True
+                return result
+            before = brain.stats()
+            result = await self._compute(
+                lambda b: _edit(b, message.fn, message.budget), heavy=message.heavy
+            )
             self._dirty = True
-            if message.mutates:
-                await self._persist(snapshot=True, genome=True)
-                self._publish_genome(before)
+            await self._persist(snapshot=True, genome=True)
+            self._publish_genome(before)
         return result
 
     async def _control(self, action: str) -> BrainStatus:
@@ -355,8 +409,12 @@ class BrainActor(Actor):
         brain = self.brain
         async with self._scheduler.exclusive(self._require_member()):
             before = brain.stats()
+            limits = self._limits
             await anyio.to_thread.run_sync(
-                lambda: brain.replace_genome(message.genome, limits=message.limits)
+                lambda: _edit(
+                    brain, lambda b: b.replace_genome(message.genome, limits=limits),
+                    message.budget,
+                )
             )
             self._dirty = True
             await self._persist(snapshot=True, genome=True)
@@ -453,6 +511,16 @@ class BrainActor(Actor):
         if self._member is None:
             raise RuntimeError(f"brain {self.brain_id} is not started")
         return self._member
+
+
+def _edit(brain: Brain, fn: Callable[[Brain], Any], budget: SizeBudget | None) -> Any:
+    """``fn(brain)`` as one transaction, refused past ``budget`` (see `Call`)."""
+    before = brain.stats()
+    with brain.transaction():
+        result = fn(brain)
+        if budget is not None:
+            budget.check(before, brain.stats())
+    return result
 
 
 def _size(brain: Brain) -> int:

@@ -46,7 +46,9 @@ class QuotaExceeded(HostError, ForbiddenError):  # noqa: N818 - name fixed by th
     code = "quota_exceeded"
 
     def __init__(self, quota: str, limit: float, message: str) -> None:
-        super().__init__(f"quota {quota} exceeded (limit {limit:g}): {message}",
+        # Counts read as counts ("20,000,000", not "2e+07"); frequencies as they were set.
+        shown = f"{limit:,}" if isinstance(limit, int) else f"{limit:g}"
+        super().__init__(f"quota {quota} exceeded (limit {shown}): {message}",
                          fields={"quota": quota})
         self.quota = quota
         self.limit = limit

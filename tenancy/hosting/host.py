@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -32,20 +32,24 @@ from actors import (
     RegistryError,
 )
 from brains.brain import Brain, BrainStats
-from brains.connectome import DEFAULT_LIMITS, ConnectomeError, DevelopmentLimits, LimitExceededError
+from brains.connectome import ConnectomeError
 from brains.genome import (
     DEFAULT_LIMITS as DEFAULT_GENOME_LIMITS,
 )
 from brains.genome import (
+    CorticalArea,
     Genome,
     GenomeBaseError,
     GenomeLimits,
     GenomeValidationError,
+    MappingRule,
     UnknownTemplateError,
     genome_to_dict,
     load_genome,
     load_template,
 )
+from brains.genome.collector import ErrorCollector
+from brains.genome.rule_parser import RuleParser
 from brains.hosting import (
     BrainActor,
     BrainCommandError,
@@ -58,6 +62,8 @@ from brains.hosting import (
     ReplaceGenome,
     RunState,
     SetFrequency,
+    SizeBudget,
+    SizeBudgetExceeded,
     Status,
     Step,
     TickScheduler,
@@ -79,14 +85,15 @@ from tenancy.hosting.workspace import (
     BrainCrashed,
     CreateBrain,
     DeleteBrain,
+    Outcome,
+    ResizeBrain,
     TenantManager,
     Usage,
     WorkspaceActor,
-    quota_error,
 )
 from tenancy.store import BrainRecord, Store
 
-__all__ = ["BRAIN_KIND", "COMMANDS", "BrainHost", "BrainInfo", "HostConfig"]
+__all__ = ["BRAIN_KIND", "COMMANDS", "EDIT_COMMANDS", "BrainHost", "BrainInfo", "HostConfig"]
 
 _log = structlog.get_logger("tenancy.hosting")
 
@@ -97,8 +104,16 @@ BRAIN_KIND = "brain"
 TEMPLATES = ("barebones", "essential")
 COMMANDS = (
     "start", "stop", "pause", "resume", "step", "set_frequency", "sensory", "stimulate",
-    "motor", "stats", "genome", "put_genome", "snapshot",
+    "motor", "stats", "genome", "put_genome", "update_area", "set_mapping", "snapshot",
 )
+#: Commands that change what a brain is (its genome, areas, mappings): admins only, like
+#: ``PUT .../genome`` on REST. Each is checked against the neuron and synapse quotas.
+EDIT_COMMANDS = ("put_genome", "update_area", "set_mapping")
+# What update_area may change: the genome's area properties, except the id and mappings
+# (set_mapping edits those).
+_AREA_PROPERTIES = frozenset(
+    f.name for f in dataclasses.fields(CorticalArea)
+) - {"cortical_id", "mappings"}
 _BRAIN_ERRORS = (BrainCommandError, ValueError, LookupError, ConnectomeError, GenomeBaseError,
                  NpuError)
 
@@ -372,19 +387,22 @@ class BrainHost:
     ) -> T:
         """Run ``fn(brain)`` in the brain's actor, on a worker thread, between bursts.
 
-        ``mutates=True`` persists genome and snapshot and publishes ``genome``. Exceptions
-        ``fn`` raises come back unchanged; an unexpected one (not a ValueError, LookupError,
-        genome, connectome or NPU error) also crashes the brain, which is then restarted
-        from its last snapshot.
+        ``mutates=True`` persists genome and snapshot and publishes ``genome``; the edit is
+        one transaction checked against the workspace's neuron and synapse quotas
+        (`QuotaExceeded`, the brain left exactly as it was). Exceptions ``fn`` raises come
+        back unchanged (and undo a mutating ``fn``'s edits); an unexpected one (not a
+        ValueError, LookupError, genome, connectome or NPU error) also crashes the brain,
+        which is then restarted from its last snapshot.
         """
         await self._check_owner(workspace_id, brain_id)
-        try:
-            result: T = await self._registry.ref(BRAIN_KIND, brain_id).ask(
-                Call(fn, mutates=mutates), self.config.ask_timeout_s
+        if mutates:
+            result: T = await self._resize(
+                workspace_id, brain_id,
+                lambda budget: self._ask_brain(brain_id, Call(fn, mutates=True, budget=budget)),
             )
-        except (ActorStoppedError, AskTimeoutError, MailboxFullError, RegistryError) as exc:
-            raise BrainBusy(f"brain {brain_id} is busy or restarting: {exc}") from None
-        return result
+            return result
+        read: T = await self._ask_brain(brain_id, Call(fn))
+        return read
 
     # --- command handlers -----------------------------------------------------------------
 
@@ -402,6 +420,8 @@ class BrainHost:
             "stats": self._cmd_stats,
             "genome": self._cmd_genome,
             "put_genome": self._cmd_put_genome,
+            "update_area": self._cmd_update_area,
+            "set_mapping": self._cmd_set_mapping,
             "snapshot": self._cmd_snapshot,
         }
 
@@ -472,22 +492,46 @@ class BrainHost:
             raise InvalidCommand("put_genome needs args.genome, a JSON object",
                                  fields={"genome": "a JSON object is required"})
         genome = self._parse_genome(document)
-        record = await self._record(ws, brain_id)
-        n, s = await self._room(ws, exclude=record.id)
-        limits = self.quotas.limits(ws)
-        dev = DevelopmentLimits(
-            max_areas=DEFAULT_LIMITS.max_areas,
-            max_neurons=max(0, min(DEFAULT_LIMITS.max_neurons, n)),
-            max_synapses=max(0, min(DEFAULT_LIMITS.max_synapses, s)),
+        await self._check_owner(ws, brain_id)
+        stats: BrainStats = await self._resize(
+            ws, brain_id, lambda budget: self._ask(ws, brain_id, ReplaceGenome(genome, budget))
         )
-        try:
-            stats: BrainStats = await self._ask(ws, brain_id, ReplaceGenome(genome, dev))
-        except InvalidCommand as exc:
-            cause = exc.__cause__
-            if isinstance(cause, LimitExceededError):
-                raise quota_error(cause, dev, limits.max_neurons, limits.max_synapses) from None
-            raise
         return {"stats": stats_dict(stats)}
+
+    async def _cmd_update_area(
+        self, ws: str, brain_id: str, args: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        area = str_arg(args, "area")
+        changes = args.get("changes")
+        if not isinstance(changes, dict) or not changes:
+            raise InvalidCommand(
+                "update_area needs args.changes, an object of cortical area properties",
+                fields={"changes": "a non-empty object: property -> new value"},
+            )
+        unknown = sorted(set(changes) - _AREA_PROPERTIES)
+        if unknown:
+            raise InvalidCommand(
+                f"update_area cannot change {unknown}; changeable: {sorted(_AREA_PROPERTIES)}",
+                fields={f"changes.{name}": "not a changeable property" for name in unknown},
+            )
+
+        def update(brain: Brain) -> BrainStats:
+            brain.update_area(area, **changes)
+            return brain.stats()
+
+        return {"stats": stats_dict(await self._edit(ws, brain_id, update))}
+
+    async def _cmd_set_mapping(
+        self, ws: str, brain_id: str, args: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        source, destination = str_arg(args, "source"), str_arg(args, "destination")
+        rules = _mapping_rules(args.get("rules"))
+
+        def assign(brain: Brain) -> tuple[int, BrainStats]:
+            return brain.set_mapping(source, destination, rules), brain.stats()
+
+        synapses, stats = await self._edit(ws, brain_id, assign)
+        return {"synapse_count": synapses, "stats": stats_dict(stats)}
 
     async def _cmd_snapshot(
         self, ws: str, brain_id: str, args: Mapping[str, Any]
@@ -550,14 +594,39 @@ class BrainHost:
         self._brain_ws[brain_id] = workspace_id
         self._fresh[brain_id] = brain
 
-    async def _room(self, workspace_id: str, *, exclude: str) -> tuple[int, int]:
-        """Neurons and synapses the workspace's quota leaves for one brain (``exclude``)."""
-        await self._workspace_ref(workspace_id)
-        usage = self._usage.get(workspace_id, {})
-        limits = self.quotas.limits(workspace_id)
-        n = sum(v[0] for k, v in usage.items() if k != exclude)
-        s = sum(v[1] for k, v in usage.items() if k != exclude)
-        return limits.max_neurons - n, limits.max_synapses - s
+    async def _resize(
+        self, workspace_id: str, brain_id: str, run: Callable[[SizeBudget], Awaitable[Any]]
+    ) -> Any:
+        """``run(budget)`` in the workspace's actor: one edit that may change a brain's size
+        at a time per workspace, each given the room the quotas leave the brain, so two
+        edits cannot both take the last room. `QuotaExceeded` when the edit needs more."""
+        ref = await self._workspace_ref(workspace_id)
+        try:
+            # Twice the brain's timeout: the brain's own (answered as BrainBusy) comes first.
+            outcome: Outcome = await ref.ask(
+                ResizeBrain(brain_id, run), 2 * self.config.ask_timeout_s
+            )
+        except (ActorStoppedError, AskTimeoutError, MailboxFullError) as exc:
+            raise BrainBusy(f"the workspace of brain {brain_id} is busy: {exc}") from None
+        return outcome.unwrap()
+
+    async def _edit(self, workspace_id: str, brain_id: str, fn: Callable[[Brain], T]) -> T:
+        """A command's edit of the brain: quota-checked, errors as `InvalidCommand`."""
+        await self._check_owner(workspace_id, brain_id)
+        result: T = await self._resize(
+            workspace_id, brain_id,
+            lambda budget: self._ask(workspace_id, brain_id, Call(fn, mutates=True, budget=budget)),
+        )
+        return result
+
+    async def _ask_brain(self, brain_id: str, message: Any) -> Any:
+        """Ask the brain's actor; the errors of what it ran come back unchanged."""
+        try:
+            return await self._registry.ref(BRAIN_KIND, brain_id).ask(
+                message, self.config.ask_timeout_s
+            )
+        except (ActorStoppedError, AskTimeoutError, MailboxFullError, RegistryError) as exc:
+            raise BrainBusy(f"brain {brain_id} is busy or restarting: {exc}") from None
 
     async def _record(self, workspace_id: str, brain_id: str) -> BrainRecord:
         await self._check_owner(workspace_id, brain_id)
@@ -616,7 +685,7 @@ class BrainHost:
             return await self._registry.ref(BRAIN_KIND, brain_id).ask(
                 message, self.config.ask_timeout_s
             )
-        except (BrainNotFound, InvalidCommand, BrainBusy):
+        except (BrainNotFound, InvalidCommand, BrainBusy, SizeBudgetExceeded):
             raise
         except (ActorStoppedError, AskTimeoutError, MailboxFullError, RegistryError) as exc:
             raise BrainBusy(f"brain {brain_id} is busy or restarting: {exc}") from None
@@ -767,3 +836,21 @@ class BrainHost:
                 if self._registry.is_active(BRAIN_KIND, brain_id):
                     with contextlib.suppress(Exception):
                         await self._registry.get(BRAIN_KIND, brain_id)
+
+
+def _mapping_rules(raw: object) -> list[MappingRule]:
+    """``args.rules`` of ``set_mapping``: mapping rules as a genome writes them (lists or
+    objects); every problem is listed with its path."""
+    if not isinstance(raw, list):
+        raise InvalidCommand(
+            "set_mapping needs args.rules, a list of mapping rules (empty: delete the mapping)",
+            fields={"rules": "a list of mapping rules"},
+        )
+    sink = ErrorCollector()
+    parser = RuleParser(sink)
+    rules = [parser.parse_rule(rule, f"$.rules[{i}]") for i, rule in enumerate(raw)]
+    if sink.errors:
+        fields = {error.path: error.message for error in sink.errors}
+        raise InvalidCommand(f"the mapping has {len(sink.errors)} invalid rule(s); see fields",
+                             fields=fields)
+    return [rule for rule in rules if rule is not None]

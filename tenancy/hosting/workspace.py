@@ -1,12 +1,13 @@
 """``WorkspaceActor`` (one per workspace) and ``TenantManager`` (their supervisor).
 
 The workspace actor serializes what concerns the workspace as a whole: creating and deleting
-brains (so quota checks cannot race), the default brain, and the restart policy of its
-brains: a crashed brain is restarted from its last snapshot after a back-off, unless it
-crashed more than ``restart_max`` times within ``restart_within_s`` seconds; then it is left
-stopped and an ``error`` event says so. Brains themselves are virtual actors in the actor
-system's registry (activated on use, passivated when idle), not children here: a brain's
-crash never restarts its siblings.
+brains and every edit that may change a brain's size (so neuron and synapse quota checks
+cannot race), the default brain, and the restart policy of its brains: a crashed brain is
+restarted from its last snapshot after a back-off, unless it crashed more than
+``restart_max`` times within ``restart_within_s`` seconds; then it is left stopped and an
+``error`` event says so. Brains themselves are virtual actors in the actor system's registry
+(activated on use, passivated when idle), not children here: a brain's crash never restarts
+its siblings.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,8 +24,9 @@ import anyio.to_thread
 
 from actors import Actor, ActorRef, ChildSpec, Restart, Supervisor, SupervisorSpec
 from brains.brain import Brain
-from brains.connectome import DEFAULT_LIMITS, ConnectomeError, DevelopmentLimits, LimitExceededError
+from brains.connectome import ConnectomeError, LimitExceededError
 from brains.genome import Genome, GenomeBaseError, genome_to_dict
+from brains.hosting import SizeBudget, SizeBudgetExceeded
 from tenancy.errors import TenancyError
 from tenancy.hosting.errors import InvalidCommand, QuotaExceeded
 from tenancy.store import BrainRecord, StoreError
@@ -59,6 +61,29 @@ class Usage:
     """Answers ``(brains, neurons, synapses)``."""
 
 
+@dataclass(frozen=True, slots=True)
+class ResizeBrain:
+    """Run an edit that may change a brain's size: ``run(budget)`` gets the neurons and
+    synapses the workspace's quotas leave the brain. Answers an `Outcome`."""
+
+    brain_id: str
+    run: Callable[[SizeBudget], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a `ResizeBrain` came to. The brain's errors travel as a value, so that no error
+    of a brain (or of the function it ran) can crash its workspace's actor."""
+
+    value: Any = None
+    error: Exception | None = None
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class WorkspaceActor(Actor):
     """The brains of one workspace as a whole; see the module docstring."""
 
@@ -87,6 +112,8 @@ class WorkspaceActor(Actor):
     async def handle(self, message: Any) -> Any:
         if isinstance(message, CreateBrain):
             return await self._create(message)
+        if isinstance(message, ResizeBrain):
+            return await self._resize(message)
         if isinstance(message, DeleteBrain):
             return await self._delete(message.brain_id)
         if isinstance(message, BrainCrashed):
@@ -113,21 +140,19 @@ class WorkspaceActor(Actor):
         quotas.check_brain_count(ws, len(usage))
         if message.frequency_hz is not None:
             quotas.check_frequency(ws, message.frequency_hz)
-        limits = quotas.limits(ws)
         used_n = sum(n for n, _ in usage.values())
         used_s = sum(s for _, s in usage.values())
-        dev = DevelopmentLimits(
-            max_areas=DEFAULT_LIMITS.max_areas,
-            max_neurons=max(0, min(DEFAULT_LIMITS.max_neurons, limits.max_neurons - used_n)),
-            max_synapses=max(0, min(DEFAULT_LIMITS.max_synapses, limits.max_synapses - used_s)),
-        )
         seed = secrets.randbits(31)
+        # Developed under the technical limits only, not capped by what the quota leaves:
+        # the refusal then names the exact would-be totals, and the brain's connectome
+        # keeps no cap that would outlive the quota room of today (edits are checked by
+        # `_resize` against the room of their day).
         try:
             brain = await anyio.to_thread.run_sync(
-                lambda: Brain.develop(message.genome, seed=seed, limits=dev)
+                lambda: Brain.develop(message.genome, seed=seed)
             )
         except LimitExceededError as exc:
-            raise quota_error(exc, dev, limits.max_neurons, limits.max_synapses) from None
+            raise InvalidCommand(str(exc)) from None
         stats = brain.stats()
         quotas.check_size(ws, used_n + stats.neuron_count, used_s + stats.synapse_count)
         document = await anyio.to_thread.run_sync(lambda: genome_to_dict(message.genome))
@@ -164,6 +189,28 @@ class WorkspaceActor(Actor):
         self._crashes.pop(brain_id, None)
         return existed
 
+    async def _resize(self, message: ResizeBrain) -> Outcome:
+        limits = self._host.quotas.limits(self.workspace_id)
+        others = [size for brain_id, size in self._usage().items() if brain_id != message.brain_id]
+        others_n = sum(n for n, _ in others)
+        others_s = sum(s for _, s in others)
+        budget = SizeBudget(limits.max_neurons - others_n, limits.max_synapses - others_s)
+        try:
+            return Outcome(value=await message.run(budget))
+        except SizeBudgetExceeded as exc:
+            quota, limit, rest = (
+                ("max_neurons", limits.max_neurons, others_n) if exc.resource == "neurons"
+                else ("max_synapses", limits.max_synapses, others_s)
+            )
+            return Outcome(error=QuotaExceeded(
+                quota, limit,
+                f"the edit would bring the workspace's brains to {rest + exc.count:,} "
+                f"{exc.resource} (this brain from {exc.before:,} to {exc.count:,}); "
+                "the brain is unchanged",
+            ))
+        except Exception as exc:
+            return Outcome(error=exc)
+
     def _crashed(self, brain_id: str, error: BaseException) -> None:
         host = self._host
         config = host.config
@@ -178,18 +225,6 @@ class WorkspaceActor(Actor):
             return
         delay = min(config.restart_backoff_max_s, config.restart_backoff_s * 2 ** (len(window) - 1))
         host._restart_later(self.workspace_id, brain_id, error, delay)
-
-
-def quota_error(
-    exc: LimitExceededError, dev: DevelopmentLimits, max_neurons: int, max_synapses: int
-) -> TenancyError:
-    """A development limit hit because of the workspace's quota names the quota."""
-    text = str(exc)
-    if "neuron" in text and dev.max_neurons < DEFAULT_LIMITS.max_neurons:
-        return QuotaExceeded("max_neurons", max_neurons, f"the brain does not fit: {text}")
-    if "synapse" in text and dev.max_synapses < DEFAULT_LIMITS.max_synapses:
-        return QuotaExceeded("max_synapses", max_synapses, f"the brain does not fit: {text}")
-    return InvalidCommand(text)
 
 
 class TenantManager:

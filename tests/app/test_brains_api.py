@@ -20,6 +20,7 @@ _unique = itertools.count()
 QUOTA_ENV = {
     "BRAINHOST_QUOTA_MAX_BRAINS": "2",
     "BRAINHOST_QUOTA_MAX_FREQUENCY_HZ": "50",
+    "BRAINHOST_QUOTA_MAX_NEURONS": "60000",  # one essential brain (55,363) fits, two do not
     "BRAINHOST_GENOME_MAX_BODY_BYTES": "65536",
 }
 
@@ -194,6 +195,25 @@ async def test_quotas_answer_403_naming_the_quota(owner: Owner) -> None:
     assert third["error"]["code"] == "quota_exceeded"
     assert "max_brains" in third["error"]["message"]
     assert "max_frequency_hz" in fast["error"]["message"]
+
+
+async def test_a_genome_past_the_neuron_quota_answers_403_and_changes_nothing(
+    owner: Owner,
+) -> None:
+    await owner.create(template="essential")
+    brain = (await owner.create(template="barebones"))["id"]
+    genome_before = await owner.call("GET", f"/{brain}/genome")
+    stats_before = await owner.call("GET", f"/{brain}/stats")
+    essential = genome_to_dict(load_template("essential"))
+
+    refused = await owner.call("PUT", f"/{brain}/genome", json=essential, expect=403)
+
+    assert refused["error"]["code"] == "quota_exceeded"
+    message = refused["error"]["message"]
+    assert "max_neurons" in message and "limit 60,000" in message
+    assert f"{2 * 55_363:,} neurons" in message
+    assert await owner.call("GET", f"/{brain}/genome") == genome_before
+    assert await owner.call("GET", f"/{brain}/stats") == stats_before
 
 
 async def test_genome_bodies_have_their_own_size_limit(owner: Owner) -> None:

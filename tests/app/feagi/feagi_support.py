@@ -211,13 +211,21 @@ class HostedServer:
 
 
 @pytest.fixture
-async def hosted(tmp_path: Path, smtp_server: Any, mailbox: Any) -> AsyncIterator[HostedServer]:
+def hosted_env() -> dict[str, str]:
+    """Extra BRAINHOST_* variables for `hosted`; a test module overrides this."""
+    return {}
+
+
+@pytest.fixture
+async def hosted(tmp_path: Path, smtp_server: Any, mailbox: Any,
+                 hosted_env: dict[str, str]) -> AsyncIterator[HostedServer]:
     settings = load_settings({
         "BRAINHOST_DATA_DIR": str(tmp_path / "data"),
         "BRAINHOST_SMTP_HOST": smtp_server.host,
         "BRAINHOST_SMTP_PORT": str(smtp_server.port),
         "BRAINHOST_SMTP_STARTTLS": "false",
         "BRAINHOST_MAIL_FROM": "login@brainhost.test",
+        **hosted_env,
     })
     app = await anyio.to_thread.run_sync(create_app, settings)  # builds the OpenAPI document
     async with app.router.lifespan_context(app):
