@@ -75,6 +75,8 @@ def create_app(settings: Settings) -> Starlette:
             data_dir=str(settings.data_dir),
             startup_ms=round((time.perf_counter() - started) * 1000, 1),
         )
+        # Only now: the load holds the GIL most of the time, so it would slow start-up.
+        services.kernels.start()
         try:
             yield
         finally:
@@ -95,7 +97,9 @@ def create_app(settings: Settings) -> Starlette:
         Route("/docs", docs_endpoint, methods=["GET"]),
     ]
     routes.append(websocket_route())
-    routes.append(Mount("/feagi/{key}", app=FeagiApp()))
+    # First: FEAGI clients poll (burst_engine/stats), and no other route starts with /feagi/,
+    # so its requests need not be matched against every API route before the mount.
+    routes.insert(0, Mount("/feagi/{key}", app=FeagiApp()))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -14,9 +14,9 @@ from __future__ import annotations
 import dataclasses
 import struct
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -33,7 +33,10 @@ from brains.connectome import (
 from brains.genome import DEFAULT_LIMITS as DEFAULT_GENOME_LIMITS
 from brains.genome import Genome, GenomeLimits, dumps_genome, load_genome
 from brains.genome.model import BrainRegion, CorticalArea, MappingRule
-from brains.npu import BurstEngine, EngineSnapshot, InvalidInputError
+from brains.npu import EngineSnapshot, InvalidInputError, NetworkSpec
+
+if TYPE_CHECKING:
+    from brains.npu import BurstEngine
 
 __all__ = ["Brain", "BrainSnapshotError", "BrainStats", "InvalidBrainInputError", "MotorArea"]
 
@@ -75,16 +78,20 @@ class Brain:
         self._engine = engine
         self._bursts_before_engine = 0
         self._core_added = frozenset(connectome.area_ids) - frozenset(genome.areas)
+        self._cap: DevelopmentLimits | None = None
 
     # --- construction -------------------------------------------------------------------------
 
     @classmethod
     def develop(
-        cls, genome: Genome, *, seed: int = 0, limits: DevelopmentLimits = DEFAULT_LIMITS
+        cls, genome: Genome, *, seed: int = 0, limits: DevelopmentLimits = DEFAULT_LIMITS,
+        cap: DevelopmentLimits | None = None,
     ) -> Brain:
-        """Grow a brain from ``genome`` (neuroembryogenesis, then a fresh engine)."""
-        connectome = develop(genome, seed=seed, limits=limits)
-        return cls(genome, connectome, BurstEngine(to_network_spec(connectome), seed=seed))
+        """Grow a brain from ``genome`` (neuroembryogenesis, then a fresh engine).
+
+        ``cap`` lowers ``limits`` for this development only (see :meth:`limited`)."""
+        connectome = develop(genome, seed=seed, limits=limits, cap=cap)
+        return cls(genome, connectome, _new_engine(to_network_spec(connectome), seed=seed))
 
     # --- what it is ---------------------------------------------------------------------------
 
@@ -175,22 +182,25 @@ class Brain:
 
     def replace_genome(self, genome: Genome, *, limits: DevelopmentLimits = DEFAULT_LIMITS) -> None:
         """Re-develop from ``genome``; on any error the brain is left as it was."""
-        connectome = develop(genome, seed=self.seed, limits=limits)
-        engine = BurstEngine(to_network_spec(connectome), seed=self.seed)
+        connectome = develop(genome, seed=self.seed, limits=limits, cap=self._cap)
+        engine = _new_engine(to_network_spec(connectome), seed=self.seed)
         self._bursts_before_engine = self.burst_count
         self._genome, self._connectome, self._engine = genome, connectome, engine
         self._core_added = frozenset(connectome.area_ids) - frozenset(genome.areas)
 
     def add_area(self, area: CorticalArea, *, region_id: str | None = None) -> None:
-        self._connectome.add_area(area, region_id=region_id)
+        with self._developing():
+            self._connectome.add_area(area, region_id=region_id)
         self._rebuild_engine()
 
     def update_area(self, cortical_id: str, **changes: Any) -> None:
-        self._connectome.update_area(cortical_id, **changes)
+        with self._developing():
+            self._connectome.update_area(cortical_id, **changes)
         self._rebuild_engine()
 
     def resize_area(self, cortical_id: str, dimensions: tuple[int, int, int]) -> None:
-        self._connectome.resize_area(cortical_id, dimensions)
+        with self._developing():
+            self._connectome.resize_area(cortical_id, dimensions)
         self._rebuild_engine()
 
     def remove_area(self, cortical_id: str) -> None:
@@ -199,9 +209,24 @@ class Brain:
 
     def set_mapping(self, source: str, destination: str, rules: Iterable[MappingRule]) -> int:
         """Create or replace a mapping (empty rules delete it); returns its synapse count."""
-        count = self._connectome.set_mapping(source, destination, rules)
+        with self._developing():
+            count = self._connectome.set_mapping(source, destination, rules)
         self._rebuild_engine()
         return count
+
+    @contextmanager
+    def limited(self, cap: DevelopmentLimits) -> Iterator[None]:
+        """Every development in the block (area and mapping edits, a genome replacement)
+        stops at ``cap`` with `LimitExceededError` before growing past it, where ``cap`` is
+        lower than the connectome's limits. After the block the brain develops within its
+        own limits again (the cap is one edit's room, not the brain's).
+        """
+        kept = self._cap
+        self._cap = cap if kept is None else kept.lowered_to(cap)
+        try:
+            yield
+        finally:
+            self._cap = kept
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -272,8 +297,13 @@ class Brain:
         except InvalidInputError as exc:
             raise InvalidBrainInputError(f"no cortical area {cortical_id!r} in this brain") from exc
 
+    def _developing(self) -> AbstractContextManager[None]:
+        # Entered per edit on the connectome of the moment: a genome replacement inside a
+        # `limited` block swaps the connectome, and the next edit must be capped too.
+        return nullcontext() if self._cap is None else self._connectome.limited(self._cap)
+
     def _rebuild_engine(self) -> None:
-        engine = BurstEngine(to_network_spec(self._connectome), seed=self.seed)
+        engine = _new_engine(to_network_spec(self._connectome), seed=self.seed)
         self._bursts_before_engine = self.burst_count
         self._engine = engine
 
@@ -290,3 +320,11 @@ def _rows(values: ArrayLike, width: int, name: str, shape: str) -> NDArray[np.fl
     if not np.all(np.isfinite(rows)):
         raise InvalidBrainInputError(f"{name} must hold finite numbers")
     return rows
+
+
+def _new_engine(spec: NetworkSpec, *, seed: int) -> BurstEngine:
+    # Imported on first use: the engine loads numba and the kernels (about half a second),
+    # which a process that serves, or only reads genomes, must not pay before it is ready.
+    from brains.npu import BurstEngine
+
+    return BurstEngine(spec, seed=seed)

@@ -49,4 +49,9 @@ ensure_venv() {
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"
         echo "$digest" > "$stamp"
     fi
+    # Bytecode for our packages (only what changed is recompiled): with
+    # PYTHONDONTWRITEBYTECODE set, as on some machines, every start would otherwise compile
+    # ~200 modules from source, a third of the service's cold start.
+    "$VENV/bin/python" -m compileall -q -j 0 "$ROOT/app" "$ROOT/actors" "$ROOT/brains" \
+        "$ROOT/tenancy" >/dev/null
 }

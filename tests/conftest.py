@@ -28,7 +28,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     On a fresh clone the first kernel call compiles for seconds while holding the GIL; done
     inside an async test, that would trip the loop-lag watchdog for a reason no product code
-    has (the service pays it once at start-up, before it reports ready).
+    has (the service pays it once, in a background thread started once it is ready).
     """
     from brains.warmup import warm_up_kernels
 

@@ -31,11 +31,10 @@ def services_resolver(scope: Scope) -> FeagiKeyResolver | None:
     """Keys of the running brainhost app: its store's FEAGI keys, opening its hosted brains."""
     app = scope.get("app")
     services = getattr(getattr(app, "state", None), "services", None)
-    store = getattr(services, "store", None)
     host = getattr(services, "brains", None)
-    if store is None or not isinstance(host, BrainHost):
+    if not isinstance(host, BrainHost):
         return None
-    return HostKeyResolver(store, host)
+    return HostKeyResolver(host)
 
 
 class FeagiApp:
@@ -50,10 +49,16 @@ class FeagiApp:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             return
+        mount = scope.get("route")
         try:
             await self._serve(scope, receive, send)
         finally:
             self._redact(scope)
+            # The mount again, not the inner route the FEAGI router chose: the app's request
+            # metrics label a request by the app's route in scope, and must not have to
+            # match every route again to find it.
+            if mount is not None:
+                scope["route"] = mount
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         resolver = self._resolver(scope)

@@ -4,7 +4,8 @@
 brain: reads and edits go through ``BrainHost.call`` (between bursts, persisted and
 announced when they mutate), burst control and genome uploads through
 ``BrainHost.command`` so the workspace's quotas apply. :class:`HostKeyResolver` turns a
-key into one, through the store's FEAGI key repository (only hashes are stored).
+key into one through ``BrainHost.feagi_key`` (only hashes are stored; live keys are
+remembered for a second, like tokens).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from tenancy.errors import (
     TenancyError,
 )
 from tenancy.hosting import BrainHost, InvalidGenome
-from tenancy.store import Store
 
 __all__ = ["HostKeyResolver", "HostedBrainAccess", "feagi_error_of"]
 
@@ -102,14 +102,11 @@ class HostedBrainAccess:
 
 
 class HostKeyResolver:
-    """FEAGI keys of the store, opening brains of the host."""
+    """FEAGI keys of the host's store, opening brains of the host."""
 
-    def __init__(self, store: Store, host: BrainHost) -> None:
-        self._store = store
+    def __init__(self, host: BrainHost) -> None:
         self._host = host
 
     async def resolve(self, key: str) -> FeagiBrainAccess | None:
-        record = await self._store.feagi_keys.resolve(hash_key(key))
-        if record is None or record.revoked:
-            return None
-        return HostedBrainAccess(self._host, record.workspace_id, record.brain_id)
+        found = await self._host.feagi_key(hash_key(key))
+        return None if found is None else HostedBrainAccess(self._host, *found)

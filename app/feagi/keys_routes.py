@@ -60,19 +60,20 @@ def _parts(request: Request) -> tuple[Store, BrainHost]:
     return store, host
 
 
-async def _brain_of_workspace(request: Request) -> tuple[Store, str, str]:
-    """The store, workspace id and brain id; `BrainNotFound` for another workspace's brain."""
+async def _brain_of_workspace(request: Request) -> tuple[Store, BrainHost, str, str]:
+    """The store, host, workspace id and brain id; `BrainNotFound` for another workspace's
+    brain."""
     store, host = _parts(request)
     ws, brain = request.path_params["ws"], request.path_params["brain"]
     if await host.brain_workspace(brain) != ws:
         raise BrainNotFound(brain)
-    return store, ws, brain
+    return store, host, ws, brain
 
 
 @api.post(_KEYS, response=FeagiKeyCreated, status=201, role="admin", errors=(503,))
 async def create_feagi_key(request: Request) -> FeagiKeyCreated:
     """Issue a FEAGI key for the brain (admin); the key is shown once."""
-    store, ws, brain = await _brain_of_workspace(request)
+    store, _, ws, brain = await _brain_of_workspace(request)
     live = [k for k in await store.feagi_keys.list_for_brain(ws, brain) if not k.revoked]
     if len(live) >= MAX_LIVE_KEYS_PER_BRAIN:
         raise ApiError(403, "quota_exceeded",
@@ -88,7 +89,7 @@ async def create_feagi_key(request: Request) -> FeagiKeyCreated:
 @api.get(_KEYS, response=FeagiKeyList, role="admin")
 async def list_feagi_keys(request: Request) -> FeagiKeyList:
     """The brain's FEAGI keys, revoked ones included, without their secrets (admin)."""
-    store, ws, brain = await _brain_of_workspace(request)
+    store, _, ws, brain = await _brain_of_workspace(request)
     keys = await store.feagi_keys.list_for_brain(ws, brain)
     return FeagiKeyList(keys=[FeagiKeyOut.of(k) for k in keys])
 
@@ -96,7 +97,7 @@ async def list_feagi_keys(request: Request) -> FeagiKeyList:
 @api.delete(_KEYS + "/{key_id}", status=204, role="admin")
 async def revoke_feagi_key(request: Request) -> None:
     """Revoke one of the brain's FEAGI keys (admin); it answers 401 from now on."""
-    store, ws, brain = await _brain_of_workspace(request)
+    store, host, ws, brain = await _brain_of_workspace(request)
     key_id = request.path_params["key_id"]
     keys = await store.feagi_keys.list_for_brain(ws, brain)
     match = next((k for k in keys if len(key_id) == _HASH_HEX_CHARS
@@ -104,4 +105,4 @@ async def revoke_feagi_key(request: Request) -> None:
     if match is None:
         raise ApiError(404, "not_found", f"brain {brain} has no FEAGI key {key_id!r}")
     if not match.revoked:
-        await store.feagi_keys.revoke(match.key_hash)
+        await host.revoke_feagi_key(match.key_hash)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app import __version__
 from app.endpoint import ApiRouter
 from app.errors import error_response
+from brains.warmup import WarmupState
 
 __all__ = ["api", "metrics_endpoint"]
 
@@ -22,6 +23,10 @@ class Health(BaseModel):
     status: str
     version: str
     uptime_s: float
+    kernels: WarmupState = Field(
+        description="The burst kernels: loading (brain requests wait for them), ready, or "
+        "failed (logged as kernels.load_failed; brain requests then fail on their own)."
+    )
 
 
 class Ready(BaseModel):
@@ -30,10 +35,15 @@ class Ready(BaseModel):
 
 @api.get("/v1/health", response=Health, secured=False)
 async def health(request: Request) -> Health:
-    """Liveness: the process answers."""
+    """Liveness: the process answers. Also says whether the burst kernels are loaded."""
     services = getattr(request.app.state, "services", None)
     started = services.started_at if services is not None else request.app.state.created_at
-    return Health(status="ok", version=__version__, uptime_s=round(time.monotonic() - started, 3))
+    return Health(
+        status="ok",
+        version=__version__,
+        uptime_s=round(time.monotonic() - started, 3),
+        kernels=services.kernels.state if services is not None else "loading",
+    )
 
 
 @api.get("/v1/ready", response=Ready, secured=False, errors=(503,))

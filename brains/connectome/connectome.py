@@ -16,7 +16,8 @@ Storage is built so that an edit re-develops only what it touches:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -78,6 +79,14 @@ class DevelopmentLimits:
     max_areas: int = 10_000
     max_neurons: int = 10_000_000
     max_synapses: int = 100_000_000
+
+    def lowered_to(self, cap: DevelopmentLimits) -> DevelopmentLimits:
+        """Each limit, or ``cap``'s when lower: never looser than either."""
+        return DevelopmentLimits(
+            max_areas=min(self.max_areas, cap.max_areas),
+            max_neurons=min(self.max_neurons, cap.max_neurons),
+            max_synapses=min(self.max_synapses, cap.max_synapses),
+        )
 
 
 DEFAULT_LIMITS = DevelopmentLimits()
@@ -169,14 +178,24 @@ class Redevelopment:
 
 
 class Connectome:
-    """A developed brain. Build one with :func:`brains.connectome.develop`."""
+    """A developed brain. Build one with :func:`brains.connectome.develop`.
+
+    ``limits`` bound this development and every later edit; ``cap`` (see :meth:`limited`)
+    lowers them for this development only.
+    """
 
     def __init__(self, areas: Iterable[CorticalArea], morphologies: Mapping[str, Morphology],
                  regions: Mapping[str, BrainRegion], *, seed: int = 0,
-                 limits: DevelopmentLimits = DEFAULT_LIMITS) -> None:
+                 limits: DevelopmentLimits = DEFAULT_LIMITS,
+                 cap: DevelopmentLimits | None = None) -> None:
         self._seed = seed
         self._limits = limits
         self._morphologies: dict[str, Morphology] = dict(morphologies)
+        with self.limited(limits if cap is None else cap):
+            self._develop(areas, regions)
+
+    def _develop(self, areas: Iterable[CorticalArea], regions: Mapping[str, BrainRegion]) -> None:
+        limits = self._limits
         self._areas: dict[str, CorticalArea] = {}
         for area in areas:
             if area.cortical_id in self._areas:
@@ -185,7 +204,8 @@ class Connectome:
             self._areas[area.cortical_id] = area
         if len(self._areas) > limits.max_areas:
             raise LimitExceededError(
-                f"{len(self._areas):,} cortical areas exceed the limit of {limits.max_areas:,}")
+                f"{len(self._areas):,} cortical areas exceed the limit of {limits.max_areas:,}",
+                resource="areas", count=len(self._areas))
         self._check_neuron_limit(self._areas.values())
         self._regions: dict[str, BrainRegion] = dict(regions)
         self._synapses: dict[MappingKey, MappingSynapses] = {}
@@ -224,7 +244,8 @@ class Connectome:
         if total > self._limits.max_neurons:
             raise LimitExceededError(
                 f"the brain would have {total:,} neurons, more than the limit "
-                f"{self._limits.max_neurons:,}; shrink areas or neurons per voxel")
+                f"{self._limits.max_neurons:,}; shrink areas or neurons per voxel",
+                resource="neurons", count=total)
 
     def _develop_mapping(self, key: MappingKey, rules: tuple[MappingRule, ...]) -> None:
         self._synapses.pop(key, None)
@@ -251,6 +272,23 @@ class Connectome:
             mappings.pop(destination, None)
         self._areas[cortical_id] = dataclasses.replace(area, mappings=mappings)
 
+    # ------------------------------------------------------------------ limits
+
+    @contextmanager
+    def limited(self, cap: DevelopmentLimits) -> Iterator[None]:
+        """Develop within ``cap`` in the block: edits stop with `LimitExceededError` (before
+        growing anything past it) where ``cap`` is lower than :attr:`limits`.
+
+        The connectome's own limits come back after the block: a cap is the room of one
+        edit (say, what a quota leaves it today), not of the brain's later ones.
+        """
+        kept = self._limits
+        self._limits = kept.lowered_to(cap)
+        try:
+            yield
+        finally:
+            self._limits = kept
+
     # ------------------------------------------------------------------ savepoints
 
     def savepoint(self) -> Savepoint:
@@ -272,6 +310,7 @@ class Connectome:
 
     @property
     def limits(self) -> DevelopmentLimits:
+        """The limits development works within now (lowered inside :meth:`limited`)."""
         return self._limits
 
     @property
@@ -303,7 +342,8 @@ class Connectome:
         if len(self._areas) + 1 > self._limits.max_areas:
             raise LimitExceededError(
                 f"adding {area.cortical_id!r} would exceed the limit of "
-                f"{self._limits.max_areas:,} cortical areas")
+                f"{self._limits.max_areas:,} cortical areas",
+                resource="areas", count=len(self._areas) + 1)
         for destination in area.mappings:
             if destination not in self._areas and destination != area.cortical_id:
                 raise UnknownAreaError(destination, list(self._areas))

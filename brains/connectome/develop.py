@@ -33,16 +33,17 @@ def _regions(genome: Genome, added: list[CorticalArea]) -> dict[str, BrainRegion
     return regions
 
 
-def develop(genome: Genome, *, seed: int = 0,
-            limits: DevelopmentLimits = DEFAULT_LIMITS) -> Connectome:
+def develop(genome: Genome, *, seed: int = 0, limits: DevelopmentLimits = DEFAULT_LIMITS,
+            cap: DevelopmentLimits | None = None) -> Connectome:
     """Grow a brain from a genome: corticogenesis, voxelogenesis, neurogenesis, synaptogenesis.
 
     The seven core areas the FEAGI engine always has (Death, Brain_Power, Fatigue, Pain,
     Pleasure, Fear, Hope) are added when the genome lacks them. ``seed`` drives every
     random choice (synapse attractivity, ``randomizer``): the same genome and seed give
-    the same connectome.
+    the same connectome. ``cap`` lowers ``limits`` for this development only; the
+    connectome keeps ``limits`` for its later edits (see :meth:`Connectome.limited`).
     """
     added = missing_core_areas(list(genome.areas))
     areas = [*genome.areas.values(), *added]
     return Connectome(areas, genome.morphologies, _regions(genome, added), seed=seed,
-                      limits=limits)
+                      limits=limits, cap=cap)

@@ -8,6 +8,8 @@ callers who only care about "not found" vs "invalid" can catch those.
 
 from __future__ import annotations
 
+from typing import Literal
+
 __all__ = [
     "AreaExistsError",
     "ConnectomeError",
@@ -106,4 +108,18 @@ class InvalidRegionError(ConnectomeError, ValueError):
 
 
 class LimitExceededError(ConnectomeError, ValueError):
-    """Development would exceed a configured limit (areas, neurons, synapses)."""
+    """Development would exceed a configured limit (areas, neurons, synapses).
+
+    ``resource`` names the `DevelopmentLimits` field's resource that stopped development
+    (None for the engine's fixed caps: synapse groups, rules per mapping, voxel widths), so a
+    caller that lowered one limit can tell its own refusal from another. ``count`` is what
+    the brain would have had, when known: neurons and areas are counted before anything is
+    grown; synapses are not (development stops at the first mapping that does not fit).
+    """
+
+    def __init__(self, message: str, *,
+                 resource: Literal["areas", "neurons", "synapses"] | None = None,
+                 count: int | None = None) -> None:
+        super().__init__(message)
+        self.resource = resource
+        self.count = count

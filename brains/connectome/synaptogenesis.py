@@ -234,7 +234,7 @@ def _voxel_union(parts: list[tuple[Tables, Dims]], src: Dims, dst: Dims,
     if total > max_pairs:
         raise LimitExceededError(
             f"{where}: the rule would create {total:,} voxel pairs, more than the synapse "
-            f"limit {max_pairs:,}; shrink the areas or raise the limit")
+            f"limit {max_pairs:,}; shrink the areas or raise the limit", resource="synapses")
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
@@ -375,7 +375,7 @@ def develop_mapping(src_area: CorticalArea, dst_area: CorticalArea,
     if total > max_synapses:
         raise LimitExceededError(
             f"mapping {src_area.cortical_id!r} -> {dst_area.cortical_id!r} would create "
-            f"{total:,} synapses, more than the limit {max_synapses:,}")
+            f"{total:,} synapses, more than the limit {max_synapses:,}", resource="synapses")
     dst_neurons = max(dst_area.neuron_capacity, 1)
     if total == 0:
         return MappingSynapses(src_area.cortical_id, dst_area.cortical_id, rules,

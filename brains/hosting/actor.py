@@ -17,14 +17,19 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import anyio.to_thread
 import structlog
 
 from actors import Actor, EventHub
 from brains.brain import Brain, BrainStats
-from brains.connectome import DEFAULT_LIMITS, ConnectomeError, DevelopmentLimits
+from brains.connectome import (
+    DEFAULT_LIMITS,
+    ConnectomeError,
+    DevelopmentLimits,
+    LimitExceededError,
+)
 from brains.genome import Genome, GenomeBaseError, genome_to_dict, load_genome
 from brains.hosting.ports import BrainStatePort, RunState, SavedBrain
 from brains.hosting.scheduler import BurstReport, TickMember, TickScheduler, burst_report
@@ -49,6 +54,8 @@ __all__ = [
 
 _log = structlog.get_logger("brains.hosting")
 
+T = TypeVar("T")
+
 # Work below this many neuron+synapse-bursts runs inline: a thread hop costs more.
 _INLINE_WORK = 20_000
 
@@ -58,43 +65,72 @@ class BrainCommandError(ValueError):
 
 
 class SizeBudgetExceeded(BrainCommandError):  # noqa: N818 - reads as the budget's verdict
-    """An edit would have grown the brain past its `SizeBudget`; it was undone.
+    """Development stopped at a brain's `SizeBudget`; the brain was left as it was.
 
-    ``resource`` is ``"neurons"`` or ``"synapses"``; ``count`` what the edit would have given
-    the brain, ``before`` what it has (and keeps), ``budget`` the most it may have.
+    ``resource`` is ``"neurons"`` or ``"synapses"``; ``allowed`` the most the brain could
+    have had (the budget, or its size ``before`` when that is larger); ``count`` what it
+    would have had, when development knew it before stopping (neurons are counted before
+    they are grown; synapses are not, so for them it is None: "more than ``allowed``").
     """
 
-    def __init__(self, resource: Literal["neurons", "synapses"], count: int, before: int,
-                 budget: int) -> None:
+    def __init__(self, resource: Literal["neurons", "synapses"], count: int | None,
+                 before: int, allowed: int) -> None:
+        wanted = f"{count:,}" if count is not None else f"more than {allowed:,}"
         super().__init__(
-            f"the edit would give the brain {count:,} {resource} (it has {before:,}); "
-            f"at most {max(budget, 0):,} are allowed"
+            f"the edit would give the brain {wanted} {resource} (it has {before:,}); "
+            f"at most {allowed:,} are allowed"
         )
         self.resource = resource
         self.count = count
         self.before = before
-        self.budget = budget
+        self.allowed = allowed
 
 
 @dataclass(frozen=True, slots=True)
 class SizeBudget:
     """The most neurons and synapses an edit may leave the brain with.
 
-    An edit that does not grow a count is always allowed, even above the budget (a quota
-    lowered under a brain's size must not forbid shrinking it)."""
+    Enforced while developing, not after: growth stops at the budget, so a refused edit
+    never allocates more than the budget allows. An edit that does not grow a count past
+    the brain's size is always allowed, even above the budget (a quota lowered under a
+    brain's size must not forbid shrinking it or replacing it by a smaller one).
+    """
 
     neurons: int
     synapses: int
 
-    def check(self, before: BrainStats, after: BrainStats) -> None:
-        """Raise `SizeBudgetExceeded` when ``after`` grew a count past the budget."""
-        counts: tuple[tuple[Literal["neurons", "synapses"], int, int, int], ...] = (
-            ("neurons", before.neuron_count, after.neuron_count, self.neurons),
-            ("synapses", before.synapse_count, after.synapse_count, self.synapses),
-        )
-        for resource, old, new, most in counts:
-            if new > most and new > old:
-                raise SizeBudgetExceeded(resource, new, old, most)
+    def limits(self, technical: DevelopmentLimits, before: BrainStats | None) -> DevelopmentLimits:
+        """``technical`` lowered to the budget, or to the brain's size ``before`` the edit
+        when that is larger (None: a brain not developed yet)."""
+        neurons, synapses = (0, 0) if before is None else (before.neuron_count,
+                                                           before.synapse_count)
+        return technical.lowered_to(DevelopmentLimits(
+            max_areas=technical.max_areas,
+            max_neurons=max(self.neurons, neurons),
+            max_synapses=max(self.synapses, synapses),
+        ))
+
+    def enforce(self, develop: Callable[[DevelopmentLimits], T], *,
+                technical: DevelopmentLimits, before: BrainStats | None) -> T:
+        """``develop(cap)`` with the cap of :meth:`limits`. When development stops at a
+        limit the budget lowered, `SizeBudgetExceeded`; at a technical one, the connectome's
+        `LimitExceededError` as it was."""
+        cap = self.limits(technical, before)
+        try:
+            return develop(cap)
+        except LimitExceededError as exc:
+            resource = exc.resource
+            if resource == "neurons" and cap.max_neurons < technical.max_neurons:
+                raise SizeBudgetExceeded(
+                    "neurons", exc.count, 0 if before is None else before.neuron_count,
+                    cap.max_neurons,
+                ) from None
+            if resource == "synapses" and cap.max_synapses < technical.max_synapses:
+                raise SizeBudgetExceeded(
+                    "synapses", None, 0 if before is None else before.synapse_count,
+                    cap.max_synapses,
+                ) from None
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +150,8 @@ class SetFrequency:
 
 @dataclass(frozen=True, slots=True)
 class ReplaceGenome:
-    """Re-develop from ``genome``; refused (brain unchanged) past ``budget`` when given."""
+    """Re-develop from ``genome``; development stops at ``budget`` when given
+    (`SizeBudgetExceeded`, brain unchanged)."""
 
     genome: Genome
     budget: SizeBudget | None = None
@@ -124,8 +161,9 @@ class ReplaceGenome:
 class Call:
     """Run ``fn(brain)`` between bursts; ``mutates`` persists and publishes ``genome``.
 
-    A mutating ``fn`` runs as one transaction: if it raises, or leaves the brain past
-    ``budget`` (`SizeBudgetExceeded`), the brain is put back exactly as it was.
+    A mutating ``fn`` runs as one transaction, developing within ``budget`` when given: if
+    it raises, or its development reaches the budget (`SizeBudgetExceeded`), the brain is
+    put back exactly as it was.
     """
 
     fn: Callable[[Brain], Any]
@@ -342,7 +380,8 @@ class BrainActor(Actor):
                 return result
             before = brain.stats()
             result = await self._compute(
-                lambda b: _edit(b, message.fn, message.budget), heavy=message.heavy
+                lambda b: _edit(b, message.fn, message.budget, self._limits),
+                heavy=message.heavy,
             )
             self._dirty = True
             await self._persist(snapshot=True, genome=True)
@@ -413,7 +452,7 @@ class BrainActor(Actor):
             await anyio.to_thread.run_sync(
                 lambda: _edit(
                     brain, lambda b: b.replace_genome(message.genome, limits=limits),
-                    message.budget,
+                    message.budget, limits,
                 )
             )
             self._dirty = True
@@ -513,14 +552,18 @@ class BrainActor(Actor):
         return self._member
 
 
-def _edit(brain: Brain, fn: Callable[[Brain], Any], budget: SizeBudget | None) -> Any:
-    """``fn(brain)`` as one transaction, refused past ``budget`` (see `Call`)."""
-    before = brain.stats()
+def _edit(brain: Brain, fn: Callable[[Brain], T], budget: SizeBudget | None,
+          technical: DevelopmentLimits) -> T:
+    """``fn(brain)`` as one transaction, developing within ``budget`` (see `Call`)."""
     with brain.transaction():
-        result = fn(brain)
-        if budget is not None:
-            budget.check(before, brain.stats())
-    return result
+        if budget is None:
+            return fn(brain)
+
+        def capped(cap: DevelopmentLimits) -> T:
+            with brain.limited(cap):
+                return fn(brain)
+
+        return budget.enforce(capped, technical=technical, before=brain.stats())
 
 
 def _size(brain: Brain) -> int:

@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 import structlog
@@ -42,7 +42,10 @@ import structlog
 from actors import Clock, SystemClock
 from brains.brain import Brain
 from brains.connectome import to_network_spec
-from brains.npu import BrainBatch, NetworkSpec
+from brains.npu import NetworkSpec
+
+if TYPE_CHECKING:
+    from brains.npu import BrainBatch
 
 __all__ = ["BurstReport", "SchedulerStatistics", "TickMember", "TickScheduler", "burst_report"]
 
@@ -567,6 +570,10 @@ def _rebuild(group: _Group, cohort: _Cohort, due: list[TickMember], failures: _F
             failures.append((member, exc))
     if not packed:
         return
+    # Imported here, in the worker thread: it loads numba, which a host must not pay for
+    # on its event loop (see ``brains.warmup``).
+    from brains.npu import BrainBatch
+
     batch = BrainBatch(
         [m._spec for m in packed if m._spec is not None], seeds=[m.brain.seed for m in packed]
     )

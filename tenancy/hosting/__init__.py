@@ -12,7 +12,14 @@ from tenancy.hosting.errors import (
     InvalidGenome,
     QuotaExceeded,
 )
-from tenancy.hosting.host import BRAIN_KIND, COMMANDS, BrainHost, BrainInfo, HostConfig
+from tenancy.hosting.host import (
+    BRAIN_KIND,
+    COMMANDS,
+    EDIT_COMMANDS,
+    BrainHost,
+    BrainInfo,
+    HostConfig,
+)
 from tenancy.hosting.quotas import QuotaPolicy, Quotas
 from tenancy.hosting.state import StoreBrainState
 from tenancy.hosting.workspace import TenantManager, WorkspaceActor
@@ -20,6 +27,7 @@ from tenancy.hosting.workspace import TenantManager, WorkspaceActor
 __all__ = [
     "BRAIN_KIND",
     "COMMANDS",
+    "EDIT_COMMANDS",
     "BrainBusy",
     "BrainHost",
     "BrainInfo",

@@ -15,11 +15,12 @@ import asyncio
 import contextlib
 import dataclasses
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import structlog
+from cachetools import TTLCache
 
 from actors import (
     Actor,
@@ -114,6 +115,8 @@ EDIT_COMMANDS = ("put_genome", "update_area", "set_mapping")
 _AREA_PROPERTIES = frozenset(
     f.name for f in dataclasses.fields(CorticalArea)
 ) - {"cortical_id", "mappings"}
+# Live FEAGI keys remembered at most (LRU beyond); each is a hash and two ids.
+_FEAGI_KEY_CACHE_SIZE = 10_000
 _BRAIN_ERRORS = (BrainCommandError, ValueError, LookupError, ConnectomeError, GenomeBaseError,
                  NpuError)
 
@@ -137,6 +140,9 @@ class HostConfig:
     batch_size: int = 1_000
     cohort_size: int = 64
     genome_limits: GenomeLimits = DEFAULT_GENOME_LIMITS
+    #: Seconds a FEAGI key found live is trusted without a store read (0: always read);
+    #: ``BRAINHOST_AUTH_CACHE_TTL``, like tokens and workspace seats.
+    feagi_key_cache_ttl_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +160,9 @@ class BrainInfo:
 
 class BrainHost:
     """See the module docstring. ``await start()`` once, ``await aclose()`` before the store
-    closes."""
+    closes. ``kernels_ready``, when given, is awaited before a brain is developed or activated
+    (``brains.warmup.KernelWarmup.wait``: brain work waits for the kernels loading in the
+    background instead of loading them itself)."""
 
     def __init__(
         self,
@@ -164,6 +172,7 @@ class BrainHost:
         *,
         clock: Clock | None = None,
         scheduler: TickScheduler | None = None,
+        kernels_ready: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.system = system
         self.store = store
@@ -191,6 +200,18 @@ class BrainHost:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._keepalive: asyncio.Task[None] | None = None
         self._closed = False
+        self._kernels_ready = kernels_ready
+        if self.config.feagi_key_cache_ttl_s < 0:
+            raise ValueError(
+                f"FEAGI key cache ttl must be >= 0 s, got {self.config.feagi_key_cache_ttl_s}"
+            )
+        # FEAGI key hash -> (workspace, brain) it opens; only live keys are remembered.
+        self._feagi_keys: TTLCache[bytes, tuple[str, str]] | None = (
+            TTLCache(_FEAGI_KEY_CACHE_SIZE, self.config.feagi_key_cache_ttl_s,
+                     timer=self.clock.monotonic)
+            if self.config.feagi_key_cache_ttl_s > 0
+            else None
+        )
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -327,7 +348,8 @@ class BrainHost:
             with contextlib.suppress(Exception):
                 await self._registry.ref(BRAIN_KIND, brain_id).ask(Forget())
         ref = await self._workspace_ref(workspace_id)
-        await ref.ask(DeleteBrain(brain_id))
+        with self._changing_feagi_keys():  # the brain's keys are deleted with it
+            await ref.ask(DeleteBrain(brain_id))
         await self._registry.passivate(BRAIN_KIND, brain_id)
         self._brain_ws.pop(brain_id, None)
         self._running.discard(brain_id)
@@ -340,6 +362,7 @@ class BrainHost:
 
         Call it before ``Store.drop_workspace`` (the store drops the records and keys).
         """
+        self._forget_feagi_keys()
         brain_ids = [b for b, ws in list(self._brain_ws.items()) if ws == workspace_id]
         for brain_id in brain_ids:
             if self._registry.is_active(BRAIN_KIND, brain_id):
@@ -359,6 +382,51 @@ class BrainHost:
         ref = await self._workspace_ref(workspace_id)
         result: tuple[int, int, int] = await ref.ask(Usage())
         return result
+
+    # --- FEAGI keys -----------------------------------------------------------------------
+
+    async def feagi_key(self, key_hash: bytes) -> tuple[str, str] | None:
+        """``(workspace, brain)`` the live FEAGI key with this hash opens; None when it is
+        unknown or revoked.
+
+        A live key is remembered for ``feagi_key_cache_ttl_s`` (FEAGI clients poll, and a
+        store read costs more than answering them): revoking it (`revoke_feagi_key`) or
+        deleting its brain or workspace through this host forgets it at once; a revocation
+        by another process applies within that time.
+        """
+        cache = self._feagi_keys
+        if cache is not None:
+            known = cache.get(key_hash)
+            if known is not None:
+                return known
+        record = await self.store.feagi_keys.resolve(key_hash)
+        if record is None or record.revoked:
+            return None
+        found = (record.workspace_id, record.brain_id)
+        if cache is not None:
+            cache[key_hash] = found
+        return found
+
+    async def revoke_feagi_key(self, key_hash: bytes) -> bool:
+        """Revoke a FEAGI key: it opens nothing from now on. True if it was live."""
+        with self._changing_feagi_keys():
+            revoked: bool = await self.store.feagi_keys.revoke(key_hash)
+        return revoked
+
+    @contextlib.contextmanager
+    def _changing_feagi_keys(self) -> Iterator[None]:
+        """Around a write that may end a remembered key: forget them all once it is done
+        (after the write, so a lookup racing it reads the new state from the store)."""
+        try:
+            yield
+        finally:
+            self._forget_feagi_keys()
+
+    def _forget_feagi_keys(self) -> None:
+        # Revocations and deletions are rare: forgetting every key is simpler than finding
+        # a brain's.
+        if self._feagi_keys is not None:
+            self._feagi_keys.clear()
 
     # --- commands -------------------------------------------------------------------------
 
@@ -388,11 +456,11 @@ class BrainHost:
         """Run ``fn(brain)`` in the brain's actor, on a worker thread, between bursts.
 
         ``mutates=True`` persists genome and snapshot and publishes ``genome``; the edit is
-        one transaction checked against the workspace's neuron and synapse quotas
-        (`QuotaExceeded`, the brain left exactly as it was). Exceptions ``fn`` raises come
-        back unchanged (and undo a mutating ``fn``'s edits); an unexpected one (not a
-        ValueError, LookupError, genome, connectome or NPU error) also crashes the brain,
-        which is then restarted from its last snapshot.
+        one transaction that develops within the room the workspace's neuron and synapse
+        quotas leave the brain (past it: `QuotaExceeded`, the brain left exactly as it
+        was). Exceptions ``fn`` raises come back unchanged (and undo a mutating ``fn``'s
+        edits); an unexpected one (not a ValueError, LookupError, genome, connectome or NPU
+        error) also crashes the brain, which is then restarted from its last snapshot.
         """
         await self._check_owner(workspace_id, brain_id)
         if mutates:
@@ -577,6 +645,8 @@ class BrainHost:
             self._check_hz(message.frequency_hz)
         if not 1 <= len(message.name) <= 200:
             raise InvalidCommand("a brain name must be 1-200 characters", fields={"name": "1-200"})
+        if self._kernels_ready is not None:
+            await self._kernels_ready()
         ref = await self._workspace_ref(workspace_id)
         record: BrainRecord | None = await ref.ask(message, self.config.ask_timeout_s)
         return record
@@ -598,8 +668,9 @@ class BrainHost:
         self, workspace_id: str, brain_id: str, run: Callable[[SizeBudget], Awaitable[Any]]
     ) -> Any:
         """``run(budget)`` in the workspace's actor: one edit that may change a brain's size
-        at a time per workspace, each given the room the quotas leave the brain, so two
-        edits cannot both take the last room. `QuotaExceeded` when the edit needs more."""
+        at a time per workspace, each developing within the room the quotas leave the
+        brain, so two edits cannot both take the last room. `QuotaExceeded` when the edit
+        needs more."""
         ref = await self._workspace_ref(workspace_id)
         try:
             # Twice the brain's timeout: the brain's own (answered as BrainBusy) comes first.
@@ -741,6 +812,8 @@ class BrainHost:
         workspace_id = self._brain_ws.get(brain_id)
         if workspace_id is None:
             raise BrainNotFound(brain_id)
+        if self._kernels_ready is not None:
+            await self._kernels_ready()
         usage = self._usage.setdefault(workspace_id, {})
 
         def saved(record: BrainRecord) -> None:

@@ -33,9 +33,10 @@ class Quotas:
 class QuotaPolicy:
     """Checks quotas and counts websocket connections per workspace.
 
-    Brain, neuron and synapse totals are passed in by the caller (the workspace actor owns
-    them); connections are counted here: :meth:`acquire_connection` before accepting a
-    websocket, :meth:`release_connection` when it closes (or use :meth:`connection`).
+    Brain counts are passed in by the caller (the workspace actor owns them, and enforces
+    the neuron and synapse quotas while brains develop: ``brains.hosting.SizeBudget``);
+    connections are counted here: :meth:`acquire_connection` before accepting a websocket,
+    :meth:`release_connection` when it closes (or use :meth:`connection`).
     """
 
     def __init__(self, defaults: Quotas | None = None) -> None:
@@ -61,20 +62,6 @@ class QuotaPolicy:
             raise QuotaExceeded(
                 "max_brains", limit,
                 f"this workspace already has {existing} brains; delete one first",
-            )
-
-    def check_size(self, workspace_id: str, neurons: int, synapses: int) -> None:
-        """``neurons``/``synapses``: the workspace totals the change would lead to."""
-        limits = self.limits(workspace_id)
-        if neurons > limits.max_neurons:
-            raise QuotaExceeded(
-                "max_neurons", limits.max_neurons,
-                f"the workspace's brains would have {neurons:,} neurons in total",
-            )
-        if synapses > limits.max_synapses:
-            raise QuotaExceeded(
-                "max_synapses", limits.max_synapses,
-                f"the workspace's brains would have {synapses:,} synapses in total",
             )
 
     def check_frequency(self, workspace_id: str, hz: float) -> None:

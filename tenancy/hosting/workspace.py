@@ -24,11 +24,12 @@ import anyio.to_thread
 
 from actors import Actor, ActorRef, ChildSpec, Restart, Supervisor, SupervisorSpec
 from brains.brain import Brain
-from brains.connectome import ConnectomeError, LimitExceededError
+from brains.connectome import DEFAULT_LIMITS, ConnectomeError, LimitExceededError
 from brains.genome import Genome, GenomeBaseError, genome_to_dict
 from brains.hosting import SizeBudget, SizeBudgetExceeded
 from tenancy.errors import TenancyError
 from tenancy.hosting.errors import InvalidCommand, QuotaExceeded
+from tenancy.hosting.quotas import Quotas
 from tenancy.store import BrainRecord, StoreError
 
 if TYPE_CHECKING:
@@ -142,19 +143,22 @@ class WorkspaceActor(Actor):
             quotas.check_frequency(ws, message.frequency_hz)
         used_n = sum(n for n, _ in usage.values())
         used_s = sum(s for _, s in usage.values())
+        limits = quotas.limits(ws)
+        budget = SizeBudget(limits.max_neurons - used_n, limits.max_synapses - used_s)
         seed = secrets.randbits(31)
-        # Developed under the technical limits only, not capped by what the quota leaves:
-        # the refusal then names the exact would-be totals, and the brain's connectome
-        # keeps no cap that would outlive the quota room of today (edits are checked by
-        # `_resize` against the room of their day).
+        # Developed within what the quotas leave, so a genome too big for them stops
+        # before it is grown; the cap is for this development only (the brain's later
+        # edits get the room of their day, see `_resize`).
         try:
-            brain = await anyio.to_thread.run_sync(
-                lambda: Brain.develop(message.genome, seed=seed)
-            )
+            brain = await anyio.to_thread.run_sync(lambda: budget.enforce(
+                lambda cap: Brain.develop(message.genome, seed=seed, cap=cap),
+                technical=DEFAULT_LIMITS, before=None,
+            ))
+        except SizeBudgetExceeded as exc:
+            raise _refusal(exc, limits, used_n, used_s, new=True) from None
         except LimitExceededError as exc:
             raise InvalidCommand(str(exc)) from None
         stats = brain.stats()
-        quotas.check_size(ws, used_n + stats.neuron_count, used_s + stats.synapse_count)
         document = await anyio.to_thread.run_sync(lambda: genome_to_dict(message.genome))
         now = datetime.now(UTC)
         record = BrainRecord(
@@ -198,16 +202,7 @@ class WorkspaceActor(Actor):
         try:
             return Outcome(value=await message.run(budget))
         except SizeBudgetExceeded as exc:
-            quota, limit, rest = (
-                ("max_neurons", limits.max_neurons, others_n) if exc.resource == "neurons"
-                else ("max_synapses", limits.max_synapses, others_s)
-            )
-            return Outcome(error=QuotaExceeded(
-                quota, limit,
-                f"the edit would bring the workspace's brains to {rest + exc.count:,} "
-                f"{exc.resource} (this brain from {exc.before:,} to {exc.count:,}); "
-                "the brain is unchanged",
-            ))
+            return Outcome(error=_refusal(exc, limits, others_n, others_s, new=False))
         except Exception as exc:
             return Outcome(error=exc)
 
@@ -225,6 +220,33 @@ class WorkspaceActor(Actor):
             return
         delay = min(config.restart_backoff_max_s, config.restart_backoff_s * 2 ** (len(window) - 1))
         host._restart_later(self.workspace_id, brain_id, error, delay)
+
+
+def _refusal(exc: SizeBudgetExceeded, limits: Quotas, others_n: int, others_s: int, *,
+             new: bool) -> QuotaExceeded:
+    """The quota a development stopped at, named with what it would have come to.
+
+    ``others_*``: what the workspace's other brains use; ``new``: a brain being created
+    (else an edit of one)."""
+    quota, limit, others = (
+        ("max_neurons", limits.max_neurons, others_n) if exc.resource == "neurons"
+        else ("max_synapses", limits.max_synapses, others_s)
+    )
+    resource = exc.resource
+    what = "the new brain" if new else "the edit"
+    if exc.count is not None:
+        own = (f"{exc.count:,} of them its own" if new
+               else f"this brain from {exc.before:,} to {exc.count:,}")
+        reach = (f"{what} would bring the workspace's brains to {others + exc.count:,} "
+                 f"{resource} ({own})")
+    else:
+        # Development stopped at the first part that did not fit: the total is unknown.
+        reach = (f"{what} needs more than the {exc.allowed:,} {resource} this brain may have "
+                 f"(it has {exc.before:,}; the workspace's other brains use {others:,})")
+    return QuotaExceeded(
+        quota, limit,
+        f"{reach}; nothing was changed: make it smaller, or free {resource} in other brains",
+    )
 
 
 class TenantManager:

@@ -2,7 +2,12 @@
 
 ``store = await open_store(url, data_dir=...)`` returns a `Store` (SQLite by default, or
 MongoDB); see `tenancy.store.protocols` for the repository contracts.
+
+`MongoStore` is imported on first use: pymongo (with the TLS stack it loads) costs a
+service on SQLite a tenth of a second of start-up for nothing.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from tenancy.store._codec import DEFAULT_MAX_RECORD_BYTES
 from tenancy.store.errors import (
@@ -19,7 +24,6 @@ from tenancy.store.errors import (
     WorkspaceNotProvisioned,
 )
 from tenancy.store.factory import open_store
-from tenancy.store.mongodb.store import MongoStore
 from tenancy.store.protocols import (
     AppRepository,
     BrainDirectory,
@@ -69,6 +73,9 @@ from tenancy.store.records import (
 )
 from tenancy.store.sqlite.store import SQLiteStore
 from tenancy.store.url import MongoLocation, SQLiteLocation, parse_store_url, redact_url
+
+if TYPE_CHECKING:
+    from tenancy.store.mongodb.store import MongoStore
 
 __all__ = [
     "BRAIN_STATES",
@@ -134,3 +141,11 @@ __all__ = [
     "parse_store_url",
     "redact_url",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MongoStore":
+        from tenancy.store.mongodb.store import MongoStore
+
+        return MongoStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

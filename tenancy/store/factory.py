@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from pymongo import AsyncMongoClient
-from pymongo.errors import ConfigurationError
+from typing import TYPE_CHECKING
 
 from tenancy.store._codec import DEFAULT_MAX_RECORD_BYTES
 from tenancy.store.errors import InvalidStoreURL
-from tenancy.store.mongodb._driver import ClientLike
-from tenancy.store.mongodb.store import MongoStore
 from tenancy.store.protocols import Store
 from tenancy.store.sqlite.store import SQLiteStore
 from tenancy.store.url import SQLiteLocation, parse_store_url, redact_url
+
+if TYPE_CHECKING:
+    from tenancy.store.mongodb._driver import ClientLike
 
 __all__ = ["open_store"]
 
@@ -52,6 +51,13 @@ async def open_store(
             max_open_workspaces=max_open_workspaces,
             max_record_bytes=max_record_bytes,
         )
+    # Imported here: pymongo and the TLS stack it loads cost a tenth of a second of start-up
+    # that a service on SQLite has no use for.
+    from pymongo import AsyncMongoClient
+    from pymongo.errors import ConfigurationError
+
+    from tenancy.store.mongodb.store import MongoStore
+
     try:
         client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
             location.url,

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import orjson
 
 from tenancy.errors import InvalidInputError, NotFoundError
 from tenancy.store.records import KEY_PATTERN
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = ["AppDefinition", "AppRegistry", "RegistryError"]
 
@@ -46,6 +48,9 @@ class AppRegistry:
         self._apps: dict[str, AppDefinition] = {}
         self._validators: dict[str, jsonschema.protocols.Validator] = {}
         for app in apps:
+            # Imported with the first app: jsonschema is ~60 ms of a cold start without any.
+            import jsonschema
+
             if not KEY_PATTERN.fullmatch(app.id):
                 raise RegistryError(f"app id {app.id!r}: 1-48 letters, digits, '_' or '-'")
             if app.id in self._apps:

@@ -104,6 +104,7 @@ async def test_openapi_document_is_3_1_and_generated_from_models(
         "status",
         "version",
         "uptime_s",
+        "kernels",
     }
     assert "ErrorBody" in doc["components"]["schemas"]
 

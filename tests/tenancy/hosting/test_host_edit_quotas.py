@@ -8,16 +8,51 @@ one-neuron areas and no synapses; essential has 55,363 neurons.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from host_support import Hosted
 
+import brains.connectome.connectome as connectome_module
 from brains.brain import Brain
 from brains.genome import genome_to_dict, load_template
 from tenancy.hosting import BrainHost, InvalidCommand, QuotaExceeded, Quotas
 
 ALL_TO_ALL = [["all_to_all", [1, 1, 1], 1, False]]
+
+
+@dataclass
+class Grown:
+    """The most neurons and synapses development allocated at once since the last reset."""
+
+    neurons: int = 0
+    synapses: int = 0
+
+    def reset(self) -> None:
+        self.neurons = self.synapses = 0
+
+
+@pytest.fixture
+def grown(monkeypatch: pytest.MonkeyPatch) -> Grown:
+    """Spies on neurogenesis (a brain's neurons) and synaptogenesis (a mapping's synapses)."""
+    spy = Grown()
+    grow_neurons = connectome_module.grow_neurons
+    develop_mapping = connectome_module.develop_mapping
+
+    def grow(*args: Any, **kwargs: Any) -> Any:
+        neurons = grow_neurons(*args, **kwargs)
+        spy.neurons = max(spy.neurons, len(neurons))
+        return neurons
+
+    def wire(*args: Any, **kwargs: Any) -> Any:
+        block = develop_mapping(*args, **kwargs)
+        spy.synapses = max(spy.synapses, block.count)
+        return block
+
+    monkeypatch.setattr(connectome_module, "grow_neurons", grow)
+    monkeypatch.setattr(connectome_module, "develop_mapping", wire)
+    return spy
 
 
 async def snapshot(host: BrainHost, brain_id: str) -> bytes:
@@ -63,7 +98,9 @@ async def test_a_mapping_edit_past_the_synapse_quota_is_refused_and_changes_noth
                            {"source": "___pwr", "destination": "___pwr", "rules": ALL_TO_ALL})
 
     assert caught.value.quota == "max_synapses"
-    assert "limit 100,000" in caught.value.message and "1,000,000 synapses" in caught.value.message
+    # Development stopped at the room, so the would-be total is not known: "more than".
+    assert "limit 100,000" in caught.value.message
+    assert "more than the 100,000 synapses" in caught.value.message
     assert await snapshot(host, info.id) == before
 
 
@@ -176,3 +213,96 @@ async def test_bad_edit_commands_say_what_is_wrong(
         await hosted.host.command("w1", info.id, command, args)
 
     assert field in caught.value.fields
+
+
+# -- development stops at the room the quotas leave: a refusal never allocates past it ----
+
+
+async def test_a_brain_too_big_for_the_quota_is_refused_before_it_is_grown(
+    hosted: Hosted, grown: Grown
+) -> None:
+    host = hosted.host
+    await host.create_brain("w1", name="big", template="essential")  # leaves 4,637 neurons
+    grown.reset()
+
+    with pytest.raises(QuotaExceeded) as caught:
+        await host.create_brain("w1", name="again", template="essential")
+
+    assert caught.value.quota == "max_neurons"
+    assert f"{2 * 55_363:,} neurons" in caught.value.message
+    assert grown.neurons <= 4_637
+    assert (await host.usage("w1"))[0] == 1
+
+
+async def test_an_area_edit_past_the_quota_is_refused_before_it_is_grown(
+    hosted: Hosted, grown: Grown
+) -> None:
+    host = hosted.host
+    info = await host.create_brain("w1", name="a", template="barebones")
+    grown.reset()
+
+    with pytest.raises(QuotaExceeded, match="max_neurons"):
+        await resize_power(host, info.id, 100)  # 1,000,000 neurons
+
+    assert grown.neurons <= 60_000
+
+
+async def test_a_mapping_past_the_quota_is_refused_before_it_is_wired(
+    hosted: Hosted, grown: Grown
+) -> None:
+    host = hosted.host
+    info = await host.create_brain("w1", name="a", template="barebones")
+    await resize_power(host, info.id, 10)
+    grown.reset()
+
+    with pytest.raises(QuotaExceeded, match="max_synapses"):
+        await host.command("w1", info.id, "set_mapping",  # 1,000,000 synapses
+                           {"source": "___pwr", "destination": "___pwr", "rules": ALL_TO_ALL})
+
+    assert grown.synapses <= 100_000
+
+
+async def test_a_genome_past_the_quota_is_refused_before_it_is_grown(
+    hosted: Hosted, grown: Grown
+) -> None:
+    host = hosted.host
+    await host.create_brain("w1", name="big", template="essential")
+    info = await host.create_brain("w1", name="small", template="barebones")
+    grown.reset()
+
+    with pytest.raises(QuotaExceeded, match="max_neurons"):
+        await host.command("w1", info.id, "put_genome",
+                           {"genome": genome_to_dict(load_template("essential"))})
+
+    assert grown.neurons <= 4_637
+
+
+async def test_a_genome_replaced_by_a_mutating_call_is_refused_before_it_is_grown(
+    hosted: Hosted, grown: Grown
+) -> None:
+    # What the FEAGI API's genome upload does: the genome is replaced inside the call.
+    host = hosted.host
+    await host.create_brain("w1", name="big", template="essential")
+    info = await host.create_brain("w1", name="small", template="barebones")
+    essential = load_template("essential")
+    before = await snapshot(host, info.id)
+    grown.reset()
+
+    with pytest.raises(QuotaExceeded, match="max_neurons"):
+        await host.call("w1", info.id, lambda brain: brain.replace_genome(essential),
+                        mutates=True)
+
+    assert grown.neurons <= 4_637
+    assert await snapshot(host, info.id) == before
+
+
+async def test_a_brain_keeps_no_cap_from_its_creation_when_the_quota_is_raised(
+    hosted: Hosted,
+) -> None:
+    host = hosted.host
+    info = await host.create_brain("w1", name="a", template="barebones")  # room: 60,000
+    host.quotas.set_limits("w1", Quotas(max_neurons=100_000))
+
+    resized = await resize_power(host, info.id, 40)
+
+    assert resized["stats"]["neuron_count"] == 6 + 64_000
