@@ -7,6 +7,9 @@ persisted, reactivated with the same state and burst counter. Workspace-wide wor
 through the workspace's actor under the ``tenants`` supervisor (see
 ``tenancy.hosting.workspace``). Every call names the workspace, and a brain of another
 workspace answers `BrainNotFound`, exactly like a brain that does not exist.
+
+After ``start``, a background task activates the brains meant to be running
+(`tenancy.store.RunningBrainIndex`), so a restart does not leave them passive until used.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import math
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -92,7 +96,7 @@ from tenancy.hosting.workspace import (
     Usage,
     WorkspaceActor,
 )
-from tenancy.store import BrainRecord, Store
+from tenancy.store import BrainRecord, RunningBrain, Store, WorkspaceNotProvisioned
 
 __all__ = ["BRAIN_KIND", "COMMANDS", "EDIT_COMMANDS", "BrainHost", "BrainInfo", "HostConfig"]
 
@@ -119,6 +123,8 @@ _AREA_PROPERTIES = frozenset(
 _FEAGI_KEY_CACHE_SIZE = 10_000
 _BRAIN_ERRORS = (BrainCommandError, ValueError, LookupError, ConnectomeError, GenomeBaseError,
                  NpuError)
+# Running-brain index entries read per store call when resuming brains after start.
+_RESUME_PAGE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +149,9 @@ class HostConfig:
     #: Seconds a FEAGI key found live is trusted without a store read (0: always read);
     #: ``BRAINHOST_AUTH_CACHE_TTL``, like tokens and workspace seats.
     feagi_key_cache_ttl_s: float = 1.0
+    #: Brains activated at once when resuming the running ones after start (each restores
+    #: its snapshot on a worker thread; more than the cores only queues them there).
+    resume_concurrency: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +208,13 @@ class BrainHost:
         self._running: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._keepalive: asyncio.Task[None] | None = None
+        self._resuming: asyncio.Task[None] | None = None
         self._closed = False
         self._kernels_ready = kernels_ready
+        if self.config.resume_concurrency < 1:
+            raise ValueError(
+                f"resume concurrency must be >= 1, got {self.config.resume_concurrency}"
+            )
         if self.config.feagi_key_cache_ttl_s < 0:
             raise ValueError(
                 f"FEAGI key cache ttl must be >= 0 s, got {self.config.feagi_key_cache_ttl_s}"
@@ -216,7 +230,8 @@ class BrainHost:
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Register the brain actor kind and start the tenants supervisor."""
+        """Register the brain actor kind and start the tenants supervisor; the brains meant
+        to be running are resumed in the background (after the kernels, when given)."""
         self._registry.register(
             BRAIN_KIND,
             self._activate,
@@ -227,19 +242,21 @@ class BrainHost:
         self._tenants = await TenantManager.start(
             self.system.root, lambda ws: WorkspaceActor(ws, self)
         )
-        self._keepalive = asyncio.get_running_loop().create_task(
-            self._keep_running_alive(), name="brain keepalive"
-        )
+        loop = asyncio.get_running_loop()
+        self._keepalive = loop.create_task(self._keep_running_alive(), name="brain keepalive")
+        self._resuming = loop.create_task(self._resume_running(), name="brain resume")
 
     async def aclose(self) -> None:
-        """Passivate every brain (persisting them), then stop the scheduler and tenants."""
+        """Stop resuming brains, passivate every brain (persisting them), then stop the
+        scheduler and tenants."""
         if self._closed:
             return
         self._closed = True
-        for task in [self._keepalive, *self._tasks]:
+        background = [self._resuming, self._keepalive, *self._tasks]
+        for task in background:
             if task is not None:
                 task.cancel()
-        pending = [t for t in [self._keepalive, *self._tasks] if t is not None]
+        pending = [t for t in background if t is not None]
         if pending:
             await asyncio.wait(pending)
         active = [key for key in list(self._brain_ws) if self._registry.is_active(BRAIN_KIND, key)]
@@ -251,6 +268,11 @@ class BrainHost:
         if self._tenants is not None:
             with contextlib.suppress(Exception):
                 await self.system.root.remove_child(TenantManager.NAME)
+
+    async def wait_resumed(self) -> None:
+        """Return once the resumption `start` began has ended (done, failed or cancelled)."""
+        if self._resuming is not None:
+            await asyncio.wait({self._resuming})
 
     # --- topics ---------------------------------------------------------------------------
 
@@ -899,6 +921,72 @@ class BrainHost:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _resume_running(self) -> None:
+        """Activate every brain the store lists as meant to be running, at most
+        ``resume_concurrency`` at once, then log how many were resumed, skipped (no longer
+        meant to run: stopped or deleted meanwhile, or a stale entry) and failed (logged
+        one by one; the others go on)."""
+        tally: Counter[str] = Counter()
+        gate = asyncio.Semaphore(self.config.resume_concurrency)
+
+        def counts() -> dict[str, int]:
+            return {k: tally[k] for k in ("resumed", "skipped", "failed")}
+
+        after: RunningBrain | None = None
+        try:
+            if self._kernels_ready is not None:
+                await self._kernels_ready()
+            while page := await self.store.running_brains.list(after=after, limit=_RESUME_PAGE):
+                async with asyncio.TaskGroup() as group:
+                    for entry in page:
+                        group.create_task(self._resume_counted(entry, gate, tally))
+                after = page[-1]
+        except asyncio.CancelledError:
+            _log.info("brains.resume_interrupted", **counts())
+            raise
+        except Exception as exc:
+            _log.error("brains.resume_aborted", **counts(), exc_info=exc)
+            return
+        _log.info("brains.resumed", **counts())
+
+    async def _resume_counted(
+        self, entry: RunningBrain, gate: asyncio.Semaphore, tally: Counter[str]
+    ) -> None:
+        async with gate:
+            try:
+                resumed = await self._resume(entry.workspace_id, entry.brain_id)
+            except Exception as exc:
+                tally["failed"] += 1
+                _log.error("brain.resume_failed", workspace=entry.workspace_id,
+                           brain=entry.brain_id, exc_info=exc)
+                return
+        tally["resumed" if resumed else "skipped"] += 1
+
+    async def _resume(self, workspace_id: str, brain_id: str) -> bool:
+        """Activate one listed brain: activation restores its stored state, running
+        included. False when it is not running afterwards (no longer meant to)."""
+        try:
+            record = await self.store.workspace(workspace_id).brains.get(brain_id)
+        except WorkspaceNotProvisioned:
+            return False  # a stale entry of a deleted workspace
+        if record is None or record.desired_state != "running":
+            return False  # a stale entry, or stopped or deleted since it was listed
+        self._brain_ws.setdefault(brain_id, workspace_id)
+        try:
+            await self._registry.get(BRAIN_KIND, brain_id)
+        except BrainNotFound:
+            # Deleted after the record was read: forget its workspace again.
+            self._brain_ws.pop(brain_id, None)
+            return False
+        if self._brain_ws.get(brain_id) != workspace_id:
+            # Deleted while it was activating (deletion passivates only active brains):
+            # stop it without saving it back.
+            with contextlib.suppress(Exception):
+                await self._registry.ref(BRAIN_KIND, brain_id).ask(Forget())
+            await self._registry.passivate(BRAIN_KIND, brain_id)
+            return False
+        return brain_id in self._running
 
     async def _keep_running_alive(self) -> None:
         """Touch running brains so the registry's idle sweep never passivates them."""

@@ -33,6 +33,7 @@ from tenancy.store.records import (
     RevokedToken,
     Role,
     Rotation,
+    RunningBrain,
     Session,
     Thread,
     ThreadMessage,
@@ -52,6 +53,7 @@ __all__ = [
     "MembershipIndex",
     "MemoryRepository",
     "RevokedTokenRepository",
+    "RunningBrainIndex",
     "SessionRepository",
     "Store",
     "ThreadRepository",
@@ -292,6 +294,30 @@ class BrainDirectory(Protocol):
         ...
 
 
+class RunningBrainIndex(Protocol):
+    """The brains meant to be running (``desired_state == "running"``) across workspaces, so
+    that a starting service resumes them without reading every workspace's brains.
+
+    `BrainRepository` keeps it: create and update index a brain *before* its record says
+    running, update and delete drop the entry *after* the record stops saying it (records
+    and index may live in different databases, with no transaction spanning both). So a
+    brain stored as running is always listed, but an entry may be stale: a process that
+    died between the two writes leaves one whose record is not running, or is gone. Readers
+    check the record before acting on an entry.
+    """
+
+    async def list(
+        self, *, after: RunningBrain | None = None, limit: int = 1000
+    ) -> list[RunningBrain]:
+        """Entries ordered by workspace id then brain id, those after `after`, at most `limit`
+        (keyset pages: pass the last entry of a page to get the next).
+
+        Also complete for brains stored before the index existed: the first listing of a
+        store written by such a version reads every workspace's brains once to fill it.
+        """
+        ...
+
+
 # ------------------------------------------------------------------ workspace-bound
 
 
@@ -374,7 +400,8 @@ class BrainRepository(Protocol):
     """Brains of the bound workspace and their persisted runtime snapshots."""
 
     async def create(self, brain: BrainRecord) -> None:
-        """Store a new brain. Raises `Conflict` (field ``"id"``), `RecordTooLarge`."""
+        """Store a new brain (in `Store.running_brains` too when it is created running).
+        Raises `Conflict` (field ``"id"``), `RecordTooLarge`."""
         ...
 
     async def get(self, brain_id: str) -> BrainRecord | None:
@@ -387,11 +414,13 @@ class BrainRepository(Protocol):
 
     async def update(self, brain: BrainRecord) -> None:
         """Replace every field but id and created_at (name, genome, updated_at, hosting
-        settings and counts). Raises `NotFound`, `RecordTooLarge`."""
+        settings and counts), keeping `Store.running_brains` in step with ``desired_state``.
+        Raises `NotFound`, `RecordTooLarge`."""
         ...
 
     async def delete(self, brain_id: str) -> bool:
-        """Delete a brain and its snapshot; True if it existed."""
+        """Delete a brain, its snapshot and its `Store.running_brains` entry; True if it
+        existed."""
         ...
 
     async def save_snapshot(self, snapshot: BrainSnapshot) -> None:
@@ -513,6 +542,9 @@ class Store(Protocol):
     @property
     def brain_directory(self) -> BrainDirectory: ...
 
+    @property
+    def running_brains(self) -> RunningBrainIndex: ...
+
     def workspace(self, workspace_id: str) -> WorkspaceStore:
         """The repositories of one workspace (cheap; no I/O until used).
 
@@ -526,7 +558,8 @@ class Store(Protocol):
         ...
 
     async def drop_workspace(self, workspace_id: str) -> None:
-        """Delete everything of a workspace: its record, members, domains and all its data."""
+        """Delete everything of a workspace: its record, members, domains, all its data and
+        its brains' `running_brains` entries."""
         ...
 
     async def aclose(self) -> None:

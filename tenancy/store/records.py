@@ -42,6 +42,7 @@ __all__ = [
     "Role",
     "Rotation",
     "RotationOutcome",
+    "RunningBrain",
     "Session",
     "Thread",
     "ThreadMessage",
@@ -396,6 +397,19 @@ class BrainRecord:
             value = getattr(self, what)
             if not isinstance(value, int) or value < 0:
                 raise InvalidRecord(f"brain {what} must be an integer >= 0; got {value!r}")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RunningBrain:
+    """A brain meant to be running, as `RunningBrainIndex` lists it (ordered by workspace id,
+    then brain id)."""
+
+    workspace_id: str
+    brain_id: str
+
+    def __post_init__(self) -> None:
+        check_key(self.workspace_id, "running brain workspace_id")
+        check_key(self.brain_id, "running brain brain_id")
 
 
 @dataclass(frozen=True, slots=True)

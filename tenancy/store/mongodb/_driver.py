@@ -153,14 +153,20 @@ class Collection:
         *,
         sort: IndexKeys | None = None,
         limit: int = 0,
+        projection: Mapping[str, Any] | None = None,
     ) -> list[Document]:
         with self._calling("reading"):
-            cursor = self._c.find(filter, sort=list(sort) if sort else None, limit=limit)
+            cursor = self._c.find(
+                filter, projection=projection, sort=list(sort) if sort else None, limit=limit
+            )
             return await cursor.to_list(None)
 
-    async def find_one(self, filter: Mapping[str, Any]) -> Document | None:
+    async def find_one(
+        self, filter: Mapping[str, Any], *, projection: Mapping[str, Any] | None = None
+    ) -> Document | None:
+        """The first matching document (only the `projection` fields when given), or None."""
         with self._calling("reading"):
-            found: Document | None = await self._c.find_one(filter)
+            found: Document | None = await self._c.find_one(filter, projection=projection)
             return found
 
     async def insert_one(self, document: Document) -> None:
@@ -184,12 +190,19 @@ class Collection:
             return (await self._c.update_many(filter, update)).matched_count
 
     async def find_one_and_update(
-        self, filter: Mapping[str, Any], update: Mapping[str, Any]
+        self,
+        filter: Mapping[str, Any],
+        update: Mapping[str, Any],
+        *,
+        projection: Mapping[str, Any] | None = None,
+        before: bool = False,
     ) -> Document | None:
-        """Apply `update` to one matching document and return it as updated."""
+        """Apply `update` to one matching document and return it as updated (as it was with
+        `before`; only the `projection` fields when given)."""
         with self._calling("writing"):
+            # pymongo's ReturnDocument.AFTER is True, BEFORE is False.
             found: Document | None = await self._c.find_one_and_update(
-                filter, update, return_document=True
+                filter, update, projection=projection, return_document=not before
             )
             return found
 

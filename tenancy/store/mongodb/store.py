@@ -25,6 +25,7 @@ from tenancy.store.mongodb.system import (
     MongoMemberRepository,
     MongoMembershipIndex,
     MongoRevokedTokenRepository,
+    MongoRunningBrainIndex,
     MongoSessionRepository,
     MongoUserRepository,
     MongoWorkspaceRepository,
@@ -74,6 +75,7 @@ SYSTEM_INDEXES: dict[str, Sequence[_Index]] = {
         ("feagi_keys_brain", [("workspace_id", 1), ("brain_id", 1), ("created_at_us", 1)], {})
     ],
     "brain_directory": [("brain_directory_workspace", [("workspace_id", 1)], {})],
+    "running_brains": [("running_brains_order", [("workspace_id", 1), ("brain_id", 1)], {})],
 }
 
 WORKSPACE_INDEXES: dict[str, Sequence[_Index]] = {
@@ -101,6 +103,7 @@ WORKSPACE_INDEXES: dict[str, Sequence[_Index]] = {
 }
 
 STORAGE_MARKERS = "workspace_storage"
+BACKFILLS = "store_backfills"
 
 
 async def _create_indexes(database: DatabaseLike, indexes: dict[str, Sequence[_Index]]) -> None:
@@ -126,7 +129,9 @@ class MongoWorkspaceStore:
             system("workspaces"), system("domains"), workspace_id
         )
         self._apps = MongoAppRepository(collections, workspace_id, require, limit)
-        self._brains = MongoBrainRepository(collections, workspace_id, require, limit)
+        self._brains = MongoBrainRepository(
+            collections, workspace_id, require, limit, store.running_brains
+        )
         self._memories = MongoMemoryRepository(collections, workspace_id, require, limit)
         self._threads = MongoThreadRepository(collections, workspace_id, require, limit)
 
@@ -188,6 +193,10 @@ class MongoStore:
         self._feagi_keys = MongoFeagiKeyRepository(system("feagi_keys"), system("workspaces"))
         self._brain_directory = MongoBrainDirectory(
             system("brain_directory"), system("workspaces")
+        )
+        self._running_brains = MongoRunningBrainIndex(
+            system("running_brains"), system(BACKFILLS), system(STORAGE_MARKERS),
+            lambda workspace_id: self.workspace_collections(workspace_id).brains,
         )
 
     @classmethod
@@ -298,6 +307,10 @@ class MongoStore:
     def brain_directory(self) -> MongoBrainDirectory:
         return self._brain_directory
 
+    @property
+    def running_brains(self) -> MongoRunningBrainIndex:
+        return self._running_brains
+
     def workspace(self, workspace_id: str) -> MongoWorkspaceStore:
         check_key(workspace_id, "workspace id")
         self._ensure_open()
@@ -325,6 +338,7 @@ class MongoStore:
         await system("domains").delete_many({"workspace_id": workspace_id})
         await system("feagi_keys").delete_many({"workspace_id": workspace_id})
         await system("brain_directory").delete_many({"workspace_id": workspace_id})
+        await system("running_brains").delete_many({"workspace_id": workspace_id})
         if self._db_per_workspace:
             name = self.workspace_database_name(workspace_id)
             with translated(f"dropping database {name}"):

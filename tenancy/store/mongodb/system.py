@@ -10,10 +10,18 @@ exact round trips; TTL-indexed collections also carry a BSON date (``expires_at`
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tenancy.store._codec import check_max_attempts, from_micros, to_micros
+from tenancy.store._codec import (
+    check_max_attempts,
+    check_positive_limit,
+    from_micros,
+    to_micros,
+)
 from tenancy.store._rules import classify_code, classify_rotation
 from tenancy.store.errors import Conflict, InvalidRecord, LastOwner, NotFound, StoreError
 from tenancy.store.mongodb._driver import Collection, Document
@@ -30,6 +38,7 @@ from tenancy.store.records import (
     Role,
     Rotation,
     RotationOutcome,
+    RunningBrain,
     Session,
     User,
     Workspace,
@@ -723,3 +732,90 @@ class MongoBrainDirectory:
 
     async def remove(self, brain_id: str) -> bool:
         return await self._directory.delete_one({"_id": brain_id}) > 0
+
+
+_RUNNING_BACKFILL = "running_brains"
+
+
+class MongoRunningBrainIndex:
+    """`RunningBrainIndex` on ``running_brains`` (``_id`` = ``<workspace id>/<brain id>``);
+    `MongoBrainRepository` writes it (`add`, `remove`) around its writes to ``brains``.
+
+    ``backfills`` records one-time fills done (``_id`` = their name); ``workspaces_with_storage``
+    lists provisioned workspaces; ``brains_of(workspace_id)`` is a workspace's ``brains``
+    collection, whichever the layout.
+    """
+
+    def __init__(
+        self,
+        entries: Collection,
+        backfills: Collection,
+        workspaces_with_storage: Collection,
+        brains_of: Callable[[str], Collection],
+    ) -> None:
+        self._entries = entries
+        self._backfills = backfills
+        self._storage = workspaces_with_storage
+        self._brains_of = brains_of
+        self._filled = False
+        self._filling = asyncio.Lock()
+
+    async def add(self, workspace_id: str, brain_id: str) -> None:
+        """Index a brain (idempotent)."""
+        # A concurrent upsert of the same entry can lose the insert race with a duplicate
+        # key error: the entry exists either way.
+        with contextlib.suppress(Conflict):
+            await self._entries.update_one(
+                {"_id": f"{workspace_id}/{brain_id}"},
+                {"$setOnInsert": {"workspace_id": workspace_id, "brain_id": brain_id}},
+                upsert=True,
+            )
+
+    async def remove(self, workspace_id: str, brain_id: str) -> None:
+        """Drop a brain's entry, if any."""
+        await self._entries.delete_one({"_id": f"{workspace_id}/{brain_id}"})
+
+    async def list(
+        self, *, after: RunningBrain | None = None, limit: int = 1000
+    ) -> list[RunningBrain]:
+        check_positive_limit(limit)
+        await self._fill()
+        query: dict[str, Any] = {}
+        if after is not None:
+            query = {"$or": [
+                {"workspace_id": {"$gt": after.workspace_id}},
+                {"workspace_id": after.workspace_id, "brain_id": {"$gt": after.brain_id}},
+            ]}
+        docs = await self._entries.find(
+            query, sort=[("workspace_id", 1), ("brain_id", 1)], limit=limit
+        )
+        return [RunningBrain(doc["workspace_id"], doc["brain_id"]) for doc in docs]
+
+    async def _fill(self) -> None:
+        """Index the running brains of every provisioned workspace once, if this database was
+        written by a version without the index (no ``running_brains`` backfill recorded).
+
+        Runs concurrently with brain writes: it may add an entry for a brain stopped
+        meanwhile (stale, as the protocol allows) but never drops one.
+        """
+        if self._filled:
+            return
+        async with self._filling:
+            if self._filled:
+                return
+            if await self._backfills.find_one({"_id": _RUNNING_BACKFILL}) is None:
+                markers = await self._storage.find({}, sort=[("_id", 1)])
+                for marker in markers:
+                    workspace_id = str(marker["_id"])
+                    running = await self._brains_of(workspace_id).find(
+                        {"workspace_id": workspace_id, "desired_state": "running"},
+                        projection={"id": 1},
+                    )
+                    for doc in running:
+                        await self.add(workspace_id, doc["id"])
+                await self._backfills.update_one(
+                    {"_id": _RUNNING_BACKFILL},
+                    {"$setOnInsert": {"done_at_us": to_micros(datetime.now(UTC))}},
+                    upsert=True,
+                )
+            self._filled = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenancy.store._codec import (
     check_positive_limit,
@@ -30,6 +30,9 @@ from tenancy.store.records import (
     Thread,
     ThreadMessage,
 )
+
+if TYPE_CHECKING:
+    from tenancy.store.mongodb.system import MongoRunningBrainIndex
 
 RequireProvisioned = Callable[[str], Awaitable[None]]
 
@@ -135,11 +138,26 @@ def _brain_fields(brain: BrainRecord, genome: str) -> dict[str, Any]:
 
 
 class MongoBrainRepository(_Bound):
-    """`BrainRepository` on ``brains`` and ``brain_snapshots``."""
+    """`BrainRepository` on ``brains`` and ``brain_snapshots``; keeps the system
+    ``running_brains`` in step (the ordering `RunningBrainIndex` promises: entry first,
+    record after)."""
+
+    def __init__(
+        self,
+        collections: WorkspaceCollections,
+        workspace_id: str,
+        require_provisioned: RequireProvisioned,
+        max_record_bytes: int,
+        running: MongoRunningBrainIndex,
+    ) -> None:
+        super().__init__(collections, workspace_id, require_provisioned, max_record_bytes)
+        self._running = running
 
     async def create(self, brain: BrainRecord) -> None:
         genome = encode_json(brain.genome, "brain genome", self._max_record_bytes)
         await self._ready()
+        if brain.desired_state == "running":
+            await self._running.add(self._workspace_id, brain.id)
         try:
             await self._c.brains.insert_one(
                 self._scope(
@@ -163,17 +181,32 @@ class MongoBrainRepository(_Bound):
     async def update(self, brain: BrainRecord) -> None:
         genome = encode_json(brain.genome, "brain genome", self._max_record_bytes)
         await self._ready()
-        matched = await self._c.brains.update_one(
-            self._scope(id=brain.id),
-            {"$set": _brain_fields(brain, genome)},
+        key = self._scope(id=brain.id)
+        state = {"desired_state": 1}
+        if brain.desired_state == "running":
+            current = await self._c.brains.find_one(key, projection=state)
+            if current is None:
+                raise NotFound(f"no brain {brain.id!r} in this workspace")
+            # A record already running has its entry (see `RunningBrainIndex`).
+            if current.get("desired_state") != "running":
+                await self._running.add(self._workspace_id, brain.id)
+            if await self._c.brains.update_one(key, {"$set": _brain_fields(brain, genome)}) == 0:
+                raise NotFound(f"no brain {brain.id!r} in this workspace")
+            return
+        previous = await self._c.brains.find_one_and_update(
+            key, {"$set": _brain_fields(brain, genome)}, projection=state, before=True
         )
-        if matched == 0:
+        if previous is None:
             raise NotFound(f"no brain {brain.id!r} in this workspace")
+        if previous.get("desired_state") == "running":
+            await self._running.remove(self._workspace_id, brain.id)
 
     async def delete(self, brain_id: str) -> bool:
         await self._ready()
         deleted = await self._c.brains.delete_one(self._scope(id=brain_id))
         await self._c.snapshots.delete_many(self._scope(brain_id=brain_id))
+        # Whatever the record said: this also clears an entry a crash left stale.
+        await self._running.remove(self._workspace_id, brain_id)
         return deleted > 0
 
     async def save_snapshot(self, snapshot: BrainSnapshot) -> None:

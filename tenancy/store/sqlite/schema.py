@@ -118,6 +118,23 @@ SYSTEM_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX brain_directory_workspace ON brain_directory (workspace_id)",
         ),
     ),
+    Migration(
+        4,
+        "running brains index (filled from the workspace files on first use)",
+        (
+            # No foreign key to workspaces: brain records live in the workspace files, so
+            # the entries follow them, not the workspace row (drop_workspace deletes them).
+            """CREATE TABLE running_brains (
+                workspace_id TEXT NOT NULL,
+                brain_id TEXT NOT NULL,
+                PRIMARY KEY (workspace_id, brain_id)
+            ) STRICT, WITHOUT ROWID""",
+            # One-time fills of system tables from the workspace files that a migration
+            # cannot do in SQL (it sees only system.db); a row is deleted once done.
+            "CREATE TABLE pending_backfills (name TEXT PRIMARY KEY) STRICT",
+            "INSERT INTO pending_backfills (name) VALUES ('running_brains')",
+        ),
+    ),
 )
 
 WORKSPACE_MIGRATIONS: tuple[Migration, ...] = (

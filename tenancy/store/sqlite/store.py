@@ -23,6 +23,7 @@ from tenancy.store.sqlite.system import (
     SQLiteMemberRepository,
     SQLiteMembershipIndex,
     SQLiteRevokedTokenRepository,
+    SQLiteRunningBrainIndex,
     SQLiteSessionRepository,
     SQLiteUserRepository,
     SQLiteWorkspaceRepository,
@@ -45,6 +46,7 @@ class SQLiteWorkspaceStore:
         self,
         system: ConnectionWorker,
         files: WorkspaceFiles,
+        running: SQLiteRunningBrainIndex,
         workspace_id: str,
         max_record_bytes: int,
     ) -> None:
@@ -52,7 +54,7 @@ class SQLiteWorkspaceStore:
         self._members = SQLiteMemberRepository(system, workspace_id)
         self._domains = SQLiteDomainRepository(system, workspace_id)
         self._apps = SQLiteAppRepository(files, workspace_id, max_record_bytes)
-        self._brains = SQLiteBrainRepository(files, workspace_id, max_record_bytes)
+        self._brains = SQLiteBrainRepository(files, workspace_id, max_record_bytes, running)
         self._memories = SQLiteMemoryRepository(files, workspace_id, max_record_bytes)
         self._threads = SQLiteThreadRepository(files, workspace_id, max_record_bytes)
 
@@ -110,6 +112,7 @@ class SQLiteStore:
         self._domains = SQLiteDomainIndex(system)
         self._feagi_keys = SQLiteFeagiKeyRepository(system)
         self._brain_directory = SQLiteBrainDirectory(system)
+        self._running_brains = SQLiteRunningBrainIndex(system, files)
 
     @classmethod
     async def open(
@@ -192,12 +195,17 @@ class SQLiteStore:
     def brain_directory(self) -> SQLiteBrainDirectory:
         return self._brain_directory
 
+    @property
+    def running_brains(self) -> SQLiteRunningBrainIndex:
+        return self._running_brains
+
     def workspace(self, workspace_id: str) -> SQLiteWorkspaceStore:
         check_key(workspace_id, "workspace id")
         if self._closed:
             raise StoreClosed("the store is closed")
         return SQLiteWorkspaceStore(
-            self._system, self._files, workspace_id, self._max_record_bytes
+            self._system, self._files, self._running_brains, workspace_id,
+            self._max_record_bytes,
         )
 
     async def provision_workspace(self, workspace_id: str) -> None:
@@ -211,6 +219,7 @@ class SQLiteStore:
             # Members and domains go with it (ON DELETE CASCADE).
             with transaction(conn):
                 conn.execute("DELETE FROM workspaces WHERE id = ?", (workspace_id,))
+                conn.execute("DELETE FROM running_brains WHERE workspace_id = ?", (workspace_id,))
 
         # The record first: from then on the workspace is gone for every caller, and a crash
         # before the file is deleted leaves only an unreachable file.

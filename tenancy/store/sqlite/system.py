@@ -9,13 +9,25 @@ construction.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
-from tenancy.store._codec import check_max_attempts, from_micros, to_micros
+from tenancy.store._codec import (
+    check_max_attempts,
+    check_positive_limit,
+    from_micros,
+    to_micros,
+)
 from tenancy.store._rules import classify_code, classify_rotation
-from tenancy.store.errors import Conflict, InvalidRecord, LastOwner, NotFound
+from tenancy.store.errors import (
+    Conflict,
+    InvalidRecord,
+    LastOwner,
+    NotFound,
+    WorkspaceNotProvisioned,
+)
 from tenancy.store.records import (
     ROLES,
     CodeCheck,
@@ -29,12 +41,14 @@ from tenancy.store.records import (
     Role,
     Rotation,
     RotationOutcome,
+    RunningBrain,
     Session,
     User,
     Workspace,
     check_key,
     email_key,
 )
+from tenancy.store.sqlite._files import WorkspaceFiles
 from tenancy.store.sqlite._sql import conflict, transaction
 from tenancy.store.sqlite._worker import ConnectionWorker
 
@@ -909,3 +923,116 @@ class SQLiteBrainDirectory:
             return cur.rowcount > 0
 
         return await self._worker.run(run)
+
+
+_RUNNING_BACKFILL = "running_brains"
+
+
+class SQLiteRunningBrainIndex:
+    """`RunningBrainIndex` on ``system.db``; `SQLiteBrainRepository` writes it (`add`,
+    `remove`) around its writes to the workspace files."""
+
+    def __init__(self, worker: ConnectionWorker, files: WorkspaceFiles) -> None:
+        self._worker = worker
+        self._files = files
+        self._filled = False
+        self._filling = asyncio.Lock()
+
+    async def add(self, workspace_id: str, brain_id: str) -> None:
+        """Index a brain (idempotent)."""
+
+        def run(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                conn.execute(
+                    "INSERT INTO running_brains (workspace_id, brain_id) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (workspace_id, brain_id),
+                )
+
+        await self._worker.run(run)
+
+    async def remove(self, workspace_id: str, brain_id: str) -> None:
+        """Drop a brain's entry, if any."""
+
+        def run(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                conn.execute(
+                    "DELETE FROM running_brains WHERE workspace_id = ? AND brain_id = ?",
+                    (workspace_id, brain_id),
+                )
+
+        await self._worker.run(run)
+
+    async def list(
+        self, *, after: RunningBrain | None = None, limit: int = 1000
+    ) -> list[RunningBrain]:
+        check_positive_limit(limit)
+        await self._fill()
+        start = ("", "") if after is None else (after.workspace_id, after.brain_id)
+
+        def run(conn: sqlite3.Connection) -> list[RunningBrain]:
+            rows = conn.execute(
+                "SELECT workspace_id, brain_id FROM running_brains "
+                "WHERE (workspace_id, brain_id) > (?, ?) ORDER BY workspace_id, brain_id "
+                "LIMIT ?",
+                (*start, limit),
+            ).fetchall()
+            return [RunningBrain(str(ws), str(brain)) for ws, brain in rows]
+
+        return await self._worker.run(run)
+
+    async def _fill(self) -> None:
+        """Index the running brains of every workspace file once, if the system database was
+        upgraded from a version without the index (its migration leaves a pending row).
+
+        Runs concurrently with brain writes: it may add an entry for a brain stopped
+        meanwhile (stale, as the protocol allows) but never drops one.
+        """
+        if self._filled:
+            return
+        async with self._filling:
+            if self._filled:
+                return
+            pending = await self._worker.run(
+                lambda conn: conn.execute(
+                    "SELECT 1 FROM pending_backfills WHERE name = ?", (_RUNNING_BACKFILL,)
+                ).fetchone()
+                is not None
+            )
+            if pending:
+                workspace_ids = await self._worker.run(
+                    lambda conn: [
+                        str(row[0])
+                        for row in conn.execute("SELECT id FROM workspaces ORDER BY id")
+                    ]
+                )
+                for workspace_id in workspace_ids:
+                    await self._fill_workspace(workspace_id)
+                await self._worker.run(_backfilled)
+            self._filled = True
+
+    async def _fill_workspace(self, workspace_id: str) -> None:
+        def running(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute("SELECT id FROM brains WHERE desired_state = 'running'")
+            return [str(row[0]) for row in rows]
+
+        try:
+            brain_ids = await self._files.run(workspace_id, running)
+        except WorkspaceNotProvisioned:
+            return  # no file: no brains
+
+        def insert(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO running_brains (workspace_id, brain_id) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    [(workspace_id, brain_id) for brain_id in brain_ids],
+                )
+
+        if brain_ids:
+            await self._worker.run(insert)
+
+
+def _backfilled(conn: sqlite3.Connection) -> None:
+    with transaction(conn):
+        conn.execute("DELETE FROM pending_backfills WHERE name = ?", (_RUNNING_BACKFILL,))

@@ -28,6 +28,7 @@ from tenancy.store.records import (
 )
 from tenancy.store.sqlite._files import WorkspaceFiles
 from tenancy.store.sqlite._sql import conflict, transaction
+from tenancy.store.sqlite.system import SQLiteRunningBrainIndex
 
 Row = tuple[Any, ...]
 
@@ -129,10 +130,23 @@ def _brain_mutable(brain: BrainRecord, genome: str) -> tuple[Any, ...]:
 
 
 class SQLiteBrainRepository(_Bound):
-    """`BrainRepository` in the workspace file."""
+    """`BrainRepository` in the workspace file; keeps the running index of ``system.db`` in
+    step (the ordering `RunningBrainIndex` promises: entry first, record after)."""
+
+    def __init__(
+        self,
+        files: WorkspaceFiles,
+        workspace_id: str,
+        max_record_bytes: int,
+        running: SQLiteRunningBrainIndex,
+    ) -> None:
+        super().__init__(files, workspace_id, max_record_bytes)
+        self._running = running
 
     async def create(self, brain: BrainRecord) -> None:
         genome = encode_json(brain.genome, "brain genome", self._max_record_bytes)
+        if brain.desired_state == "running":
+            await self._running.add(self._workspace_id, brain.id)
 
         def run(conn: sqlite3.Connection) -> None:
             with transaction(conn):
@@ -167,18 +181,37 @@ class SQLiteBrainRepository(_Bound):
 
     async def update(self, brain: BrainRecord) -> None:
         genome = encode_json(brain.genome, "brain genome", self._max_record_bytes)
+        running = brain.desired_state == "running"
+        assignments = ", ".join(f"{c.strip()} = ?" for c in _BRAIN_MUTABLE.split(","))
 
-        def run(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection, *, indexed: bool) -> str | None:
+            """The record's previous desired_state; None, writing nothing, when it is about
+            to become running and its index entry is not known to exist yet."""
             with transaction(conn):
-                assignments = ", ".join(f"{c.strip()} = ?" for c in _BRAIN_MUTABLE.split(","))
-                cur = conn.execute(
+                row = conn.execute(
+                    "SELECT desired_state FROM brains WHERE id = ?", (brain.id,)
+                ).fetchone()
+                if row is None:
+                    raise NotFound(f"no brain {brain.id!r} in this workspace")
+                previous = str(row[0])
+                if running and previous != "running" and not indexed:
+                    return None
+                conn.execute(
                     f"UPDATE brains SET {assignments} WHERE id = ?",
                     (*_brain_mutable(brain, genome), brain.id),
                 )
-            if cur.rowcount == 0:
-                raise NotFound(f"no brain {brain.id!r} in this workspace")
+            return previous
 
-        await self._files.run(self._workspace_id, run)
+        # A record already running has its entry (see `RunningBrainIndex`), so the common
+        # save of a running brain touches system.db not at all.
+        previous = await self._files.run(self._workspace_id, lambda c: write(c, indexed=False))
+        if previous is None:
+            await self._running.add(self._workspace_id, brain.id)
+            previous = await self._files.run(
+                self._workspace_id, lambda c: write(c, indexed=True)
+            )
+        if previous == "running" and not running:
+            await self._running.remove(self._workspace_id, brain.id)
 
     async def delete(self, brain_id: str) -> bool:
         def run(conn: sqlite3.Connection) -> bool:
@@ -186,7 +219,10 @@ class SQLiteBrainRepository(_Bound):
                 cur = conn.execute("DELETE FROM brains WHERE id = ?", (brain_id,))
             return cur.rowcount > 0
 
-        return await self._files.run(self._workspace_id, run)
+        existed = await self._files.run(self._workspace_id, run)
+        # Whatever the record said: this also clears an entry a crash left stale.
+        await self._running.remove(self._workspace_id, brain_id)
+        return existed
 
     async def save_snapshot(self, snapshot: BrainSnapshot) -> None:
         check_size(len(snapshot.data), "brain snapshot", self._max_record_bytes)

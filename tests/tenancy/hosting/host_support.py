@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -26,6 +26,9 @@ class Hosted:
         self.store = store
         self.clock = clock
         self.config = config
+        #: What the next host made (by `restart`) awaits before brain work, like the app's
+        #: background kernel load.
+        self.kernels_ready: Callable[[], Awaitable[object]] | None = None
         self.system = ActorSystem(clock=clock)
         self.host = self._make()
 
@@ -36,7 +39,7 @@ class Hosted:
             cohort_size=self.config.cohort_size, repack_share=1e9,
         )
         return BrainHost(self.system, self.store, self.config, clock=self.clock,
-                         scheduler=scheduler)
+                         scheduler=scheduler, kernels_ready=self.kernels_ready)
 
     async def start(self) -> None:
         await self.system.start()
