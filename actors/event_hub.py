@@ -14,6 +14,10 @@
   matching topic after hub position ``n``, in publication order. ``Subscription.resumed``
   says whether nothing was lost (an exact-topic gap of known size is also reported with a
   :class:`Missed` marker); if it is False, fetch a full snapshot.
+* A consumer is either a task awaiting ``receive()`` or, to serve many subscriptions without
+  a task wake each, a ready callback (``Subscription.set_ready_callback``) that the publisher
+  calls when the subscription has something to take; the consumer then takes it all with
+  ``receive_many_nowait()``.
 """
 
 from __future__ import annotations
@@ -119,6 +123,7 @@ class Subscription:
         "_hub",
         "_lost",
         "_maxsize",
+        "_on_ready",
         "_queue",
         "_waiter",
         "lost_total",
@@ -137,6 +142,7 @@ class Subscription:
         self._drop_oldest = overflow is Overflow.DROP_OLDEST
         self._queue: deque[Event] = deque()
         self._waiter: asyncio.Future[None] | None = None
+        self._on_ready: Callable[[], None] | None = None
         self._lost = 0
         self.lost_total = 0
         self._closed_by_owner = False
@@ -186,6 +192,43 @@ class Subscription:
             finally:
                 if self._waiter is waiter:
                     self._waiter = None
+
+    def receive_many_nowait(self, limit: int | None = None) -> list[Event | Missed]:
+        """Everything queued (at most ``limit`` items), a :class:`Missed` marker first; ``[]``
+        if nothing is. Raises like ``receive_nowait`` once the subscription has ended."""
+        if self._closed_by_owner:
+            raise SubscriptionClosedError(f"subscription to {self.topic!r} was closed by its owner")
+        if not (self._queue or self._lost):
+            if self._disconnected is not None:
+                raise self._disconnected
+            return []
+        batch: list[Event | Missed] = []
+        if self._lost:
+            batch.append(Missed(self._lost))
+            self._lost = 0
+        queue = self._queue
+        if limit is None or len(queue) <= limit - len(batch):
+            batch += queue
+            queue.clear()
+        else:
+            while queue and len(batch) < limit:
+                batch.append(queue.popleft())
+        return batch
+
+    def set_ready_callback(self, callback: Callable[[], None] | None) -> None:
+        """Have ``callback()`` called when this subscription gets something to take after it
+        had nothing (an event, a :class:`Missed` marker) or when it ends; ``None`` stops that.
+
+        For a consumer that serves many subscriptions without a task each: the publisher
+        calls ``callback`` synchronously from ``publish``, so it must only note the work
+        (e.g. schedule a flush), never block, raise or publish. After a call, take
+        everything with ``receive_many_nowait()``: no further call comes while items remain
+        queued. Called at once if something is already queued. Not for use together with
+        ``receive()``.
+        """
+        self._on_ready = callback
+        if callback is not None and (self._queue or self._lost or self.closed):
+            callback()
 
     async def receive_many(self, limit: int = 256) -> list[Event | Missed]:
         """Wait for at least one item, then take up to ``limit`` already queued ones."""
@@ -241,6 +284,9 @@ class Subscription:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+        on_ready = self._on_ready
+        if on_ready is not None:
+            on_ready()
 
 
 _Subscribers = dict[Subscription, None]
@@ -317,6 +363,18 @@ class EventHub:
         stream = self._streams.get(topic)
         return 0 if stream is None else stream.last_seq
 
+    def has_subscribers(self, topic: str) -> bool:
+        """Whether publishing on ``topic`` now would reach anyone (an exact or a prefix
+        subscription): lets a publisher skip building events nobody receives."""
+        if self._exact.get(topic):
+            return True
+        prefixes = self._prefixes
+        if not prefixes:
+            return False
+        if len(prefixes) <= len(topic):
+            return any(topic.startswith(prefix) for prefix in prefixes)
+        return any(topic[:end] in prefixes for end in range(1, len(topic) + 1))
+
     def recent(self, topic: str) -> list[Event]:
         """The events of ``topic`` still held in its ring, oldest first."""
         stream = self._streams.get(topic)
@@ -390,6 +448,10 @@ class EventHub:
                 sub._waiter = None
                 if not waiter.done():
                     waiter.set_result(None)
+            elif len(queue) == 1 and sub._on_ready is not None:
+                # Only on the first event after the consumer took everything: it is
+                # already due to take the ones that follow.
+                sub._on_ready()
         delivered = len(subscribers)
         if overflowed is not None:
             delivered -= len(overflowed)

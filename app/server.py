@@ -32,6 +32,10 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
         http="httptools",
         log_config=None,
         access_log=False,
+        # uvicorn's websockets-sansio protocol (faster than the legacy "websockets" one;
+        # wsproto is not installed) plus an ASGI extension that writes an event's frame,
+        # serialized once, to every subscriber without framing it per connection.
+        ws="app.ws.server_protocol:FramesWebSocketProtocol",
         ws_per_message_deflate=False,
         # uvicorn refuses a larger frame (1009) before buffering it (its default is 16 MiB).
         ws_max_size=settings.ws_max_message,

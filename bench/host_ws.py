@@ -1,10 +1,13 @@
 """Brain host (b): websocket fan-out of one brain topic to many subscribers.
 
     .venv/bin/python bench/host_ws.py [--quick] [--clients N] [--hz HZ] [--seconds S]
+                                      [--client-loop uvloop|asyncio]
 
-The server is the real app (``create_app`` + the production uvicorn config, real SQLite store,
-real JWT auth, real brain host) in this process. N websocket clients (1,000; 200 with
---quick) run in a separate process so the server's CPU can be measured on its own; each
+The server is the real app (``create_app`` + the production uvicorn config, on the event loop
+that config selects, real SQLite store, real JWT auth, real brain host) in this process. N
+websocket clients (1,000; 200 with --quick) run in a separate process (on uvloop unless
+``--client-loop asyncio``: it reads all N sockets alone, and its own time per frame adds to
+the latency it measures) so the server's CPU can be measured on its own; each
 authenticates, subscribes to ``brain:<id>`` of the workspace's default brain and reads every
 frame. This process publishes burst-shaped events on that topic at HZ (30) through the
 EventHub, each carrying its publish time (``time.monotonic()``, one clock for both processes).
@@ -17,14 +20,16 @@ subscriber) to measure deliveries/s on one core directly.
 
 Modes, measured in the same run on the same connections:
 
-* ``encode once``: the shipped path. A frame is built once per event (``FrameCache``) and the
-  same ASGI message goes to every connection.
+* ``encode once``: the shipped path. A frame is built and serialized once per event
+  (``FrameCache``) and the same bytes are written to every connection
+  (``app.ws.server_protocol``), one loop callback for all connections.
 * ``json per connection`` (baseline): what a straightforward server does: the frame is a
-  dict built once per event and ``json.dumps``-ed for every connection.
+  dict built once per event, ``json.dumps``-ed and framed for every connection.
 * ``raw transport floor`` (baseline): no ASGI, no websocket library, no task per connection:
   the publisher writes one pre-framed websocket frame to each connection's asyncio transport
   in a plain loop. One ``send()`` system call per delivery is all that is left, so this is
-  the most an asyncio server can deliver per CPU-second on this machine.
+  the most an asyncio server can deliver per CPU-second on this machine writing each frame
+  on its own (saturated, the shipped path writes a connection's queued frames in one call).
 
 Last, ``encode once, real brain bursting``: the workspace's default brain itself set to HZ and
 started; its ``burst`` events (coalesced by the host) are timed from the frame's ``ts``.
@@ -44,7 +49,7 @@ import time
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import psutil
@@ -75,8 +80,7 @@ class _Client(asyncio.Protocol):
         self.subscribed = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
         transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
@@ -168,8 +172,16 @@ class _Sink:
             self.latencies.append(latency)
 
 
-def _client_process(host: str, port: int, token: str, topic: str, count: int, pipe: Pipe) -> None:
-    asyncio.run(_clients(host, port, token, topic, count, pipe))
+def _client_process(
+    host: str, port: int, token: str, topic: str, count: int, pipe: Pipe, loop: str
+) -> None:
+    import uvloop
+
+    # One process reads all N sockets: every microsecond it spends per frame adds to the
+    # latency it measures, so by default it runs on uvloop too.
+    factory = uvloop.new_event_loop if loop == "uvloop" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_clients(host, port, token, topic, count, pipe))
 
 
 async def _clients(host: str, port: int, token: str, topic: str, count: int, pipe: Pipe) -> None:
@@ -228,11 +240,13 @@ def _burst_event(n: int) -> dict[str, Any]:
 
 
 def _use_baseline(cache: Any) -> None:
-    """Make the shared frame cache build a fresh text per connection, json.dumps-style."""
-    frames: dict[Any, dict[str, Any]] = {}
+    """Make the shared frame cache build a fresh frame per connection, json.dumps-style."""
+    from app.ws.protocol import wire_frame
 
-    def message(event: Any) -> dict[str, Any]:
-        document = frames.get(event)
+    documents: dict[Any, dict[str, Any]] = {}
+
+    def text(event: Any) -> str:
+        document = documents.get(event)
         if document is None:
             document = {
                 "type": "event",
@@ -241,16 +255,18 @@ def _use_baseline(cache: Any) -> None:
                 "ts": time.time(),
                 **orjson.loads(event.data),
             }
-            frames[event] = document
-            if len(frames) > 1024:
-                del frames[next(iter(frames))]
-        return {"type": "websocket.send", "text": json.dumps(document, separators=(",", ":"))}
+            documents[event] = document
+            if len(documents) > 1024:
+                del documents[next(iter(documents))]
+        return json.dumps(document, separators=(",", ":"))
 
-    cache.message = message
+    cache.message = lambda event: {"type": "websocket.send", "text": text(event)}
+    cache.wire = lambda event: wire_frame(text(event))
 
 
 def _use_encode_once(cache: Any) -> None:
     cache.__dict__.pop("message", None)
+    cache.__dict__.pop("wire", None)
 
 
 class _RawFanOut:
@@ -286,11 +302,13 @@ class _RawFanOut:
         return sum(t.get_write_buffer_size() > 0 for t in self.transports)
 
 
-def _queued(target: Any, topic: str) -> int:
+def _pending(target: Any, topic: str) -> bool:
     if isinstance(target, _RawFanOut):
-        return target.queued()
-    subscribers = target._exact.get(topic, {})
-    return sum(sub.statistics().queued for sub in subscribers)
+        return target.queued() > 0
+    # Subscribers are served in subscription order: while the last one still has events
+    # queued the others need no look (scanning all 1,000 on every poll would cost the server
+    # process more CPU than the fan-out it measures).
+    return any(sub.statistics().queued for sub in reversed(target._exact.get(topic, {})))
 
 
 def _cpu_of(pid: int) -> float:
@@ -304,10 +322,16 @@ async def _collect(
     cpu = time.process_time() - cpu0
     wall = time.monotonic() - wall0
     client_cpu = _cpu_of(client_pid) - client0
+    loop = asyncio.get_running_loop()
+    deadline = time.monotonic() + 3.0
+    while expected and time.monotonic() < deadline:  # a busy machine can delay the last frames
+        pipe.send("count")
+        _, received = await loop.run_in_executor(None, pipe.recv)
+        if received >= expected:
+            break
+        await asyncio.sleep(0.1)
     pipe.send("stop")
-    kind, latencies, received, _lost = await asyncio.get_running_loop().run_in_executor(
-        None, pipe.recv
-    )
+    kind, latencies, received, _lost = await loop.run_in_executor(None, pipe.recv)
     assert kind == "result"
     latencies.sort()
     return {
@@ -367,7 +391,7 @@ async def _saturate(
         for _ in range(4):
             target.publish(topic, _burst_event(published))
             published += 1
-        while _queued(target, topic) > 0:  # noqa: ASYNC110 - polling the queues is the point
+        while _pending(target, topic):  # noqa: ASYNC110 - polling the queues is the point
             await asyncio.sleep(0)
     await asyncio.sleep(0.5)
     return await _collect(
@@ -420,29 +444,34 @@ MODES = ("encode once", "json per connection", "raw transport floor")
 REAL = "encode once, real brain bursting"
 
 
-async def _run(args: argparse.Namespace) -> dict[str, Any]:
+def _server_config(args: argparse.Namespace) -> Any:
+    """The production uvicorn config (``server_config``) of an app on a fresh data dir."""
     import structlog
-    import uvicorn
 
     from app.main import create_app
     from app.server import server_config
     from app.settings import load_settings
-    from app.ws.connection import frame_cache
-    from tenancy.store.records import User
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
-    data_dir = tempfile.mkdtemp(prefix="brainhost-bench-ws-")
-    port = _free_port()
     settings = load_settings(
         {
-            "BRAINHOST_DATA_DIR": data_dir,
-            "BRAINHOST_PORT": str(port),
+            "BRAINHOST_DATA_DIR": tempfile.mkdtemp(prefix="brainhost-bench-ws-"),
+            "BRAINHOST_PORT": str(_free_port()),
             "BRAINHOST_LOG_LEVEL": "error",
             "BRAINHOST_QUOTA_MAX_WS_CONNECTIONS": str(args.clients + 10),
         }
     )
-    app = create_app(settings)
-    server = uvicorn.Server(server_config(app, settings))
+    return server_config(create_app(settings), settings)
+
+
+async def _run(args: argparse.Namespace, config: Any) -> dict[str, Any]:
+    import uvicorn
+
+    from app.ws.connection import frame_cache
+    from tenancy.store.records import User
+
+    app, port = config.app, config.port
+    server = uvicorn.Server(config)
     serving = asyncio.get_running_loop().create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
         await asyncio.sleep(0.01)
@@ -463,16 +492,21 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     context = mp.get_context("spawn")
     parent, child = context.Pipe()
     process = context.Process(
-        target=_client_process, args=("127.0.0.1", port, token, topic, args.clients, child)
+        target=_client_process,
+        args=("127.0.0.1", port, token, topic, args.clients, child, args.client_loop),
     )
     process.start()
     connect0 = time.monotonic()
-    kind, opened = await asyncio.get_running_loop().run_in_executor(None, parent.recv)
+    if not await asyncio.get_running_loop().run_in_executor(None, parent.poll, 180):
+        raise RuntimeError("the client process did not connect within 180 s (see its error)")
+    kind, opened = parent.recv()
     assert kind == "ready" and opened == args.clients
     results: dict[str, Any] = {
         "clients": args.clients,
         "hz": args.hz,
         "connect_s": time.monotonic() - connect0,
+        "loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
+        "client_loop": args.client_loop,
     }
     cache = frame_cache(hub)
     pid = process.pid
@@ -517,14 +551,23 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=None)
     parser.add_argument("--hz", type=float, default=30.0)
     parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument(
+        "--client-loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop of the client process",
+    )
     args = parser.parse_args()
     args.clients = args.clients or (200 if args.quick else 1000)
     args.seconds = args.seconds or (3.0 if args.quick else 10.0)
-    results = asyncio.run(_run(args))
+    config = _server_config(args)
+    # The event loop production runs on (`Server.run` uses the config's loop factory).
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        results = runner.run(_run(args, config))
     print(
         f"\nwebsocket fan-out: {results['clients']} clients on one brain topic, "
-        f"{results['hz']:g} Hz, clients in a separate process "
-        f"(connected in {results['connect_s']:.1f} s)\n"
+        f"{results['hz']:g} Hz, server on {results['loop']}, clients in a separate process "
+        f"on {results['client_loop']} (connected in {results['connect_s']:.1f} s)\n"
     )
     header = (
         f"{'mode':<34}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'deliv/s':>10}"

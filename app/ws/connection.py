@@ -3,15 +3,22 @@
 Per connection:
 
 * the reader (the endpoint coroutine's task) parses frames and answers them;
-* one pump task per subscription moves that subscription's events to the socket;
 * a heartbeat task sends ``heartbeat`` frames and closes the socket when the token expires.
 
-Every frame goes out through one `asyncio.Lock`, so frames never interleave and the
-order within a topic is the hub's order. Each subscription is a bounded EventHub queue that
-drops its oldest events when the client reads too slowly (the hub never waits for a
-client): the client is told with a ``dropped`` frame, and closed with 1008 once it has lost
-more than a queue's worth of events without catching up. A send that cannot complete within
-a heartbeat interval (a client that stopped reading) ends the connection.
+Events: each subscription is a bounded EventHub queue that drops its oldest events when the
+client reads too slowly (the hub never waits for a client): the client is told with a
+``dropped`` frame, and closed with 1008 once it has lost more than a queue's worth of events
+without catching up. The hub calls a subscription's ready callback from ``publish``; one
+`_Dispatcher` per hub then writes, in one loop callback, every ready subscription's queued
+frames (built once per event) straight to its socket with the server's `FrameWriter`: no
+task wake and no websocket framing per delivery. A subscription whose socket cannot take
+its frames now (write buffer full, a reply being sent, no `FrameWriter`) gets a pump task
+that sends through ASGI ``websocket.send`` until its queue is empty; the dispatcher leaves
+it alone meanwhile, so a topic's events keep the hub's order.
+
+Other frames (replies, pongs, heartbeats) and pumps go out through one `asyncio.Lock`, so
+frames never interleave. A send that cannot complete within a heartbeat interval (a client
+that stopped reading) ends the connection.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ import asyncio
 import time
 import uuid
 import weakref
+from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import structlog
 from starlette.types import Send
@@ -53,9 +61,12 @@ from app.ws.protocol import (
     parse_client_message,
     parse_topic,
     reply_frame,
+    wire_frame,
 )
+from app.ws.server_protocol import FrameWriter
 from tenancy.auth import Principal, TokenBucketLimiter
 from tenancy.errors import TenancyError
+from tenancy.hosting import EDIT_COMMANDS
 from tenancy.store import Role
 
 __all__ = [
@@ -77,9 +88,13 @@ CLOSE_INTERNAL = 1011
 CLOSE_UNAVAILABLE = 1013
 #: Commands of one connection running at once; more are refused with ``busy``.
 MAX_COMMANDS_IN_FLIGHT = 8
+#: Events one pump sends per `_send` (it loops until its queue is empty).
 _BATCH = 64
-#: The least role a command needs, as on the REST routes (others: member).
-_COMMAND_ROLES: dict[str, Role] = {"put_genome": "admin"}
+#: Subscriptions one dispatcher callback serves before letting other callbacks run.
+_FLUSH_CHUNK = 256
+#: The least role a command needs, as on the REST routes (others: member): edits that change
+#: what a brain is are for admins, like ``PUT .../genome``.
+_COMMAND_ROLES: dict[str, Role] = {command: "admin" for command in EDIT_COMMANDS}
 
 _log = structlog.get_logger("brainhost.ws")
 
@@ -111,15 +126,79 @@ class _ConnectionOverError(Exception):
     """Raised inside a connection's tasks once it is over."""
 
 
-_frame_caches: weakref.WeakKeyDictionary[EventHub, FrameCache] = weakref.WeakKeyDictionary()
+class _Feed:
+    """One subscription of one connection: what moving its events to the socket needs."""
+
+    __slots__ = ("connection", "dispatcher", "gap", "lost_in_a_row", "pump", "scheduled", "sub")
+
+    def __init__(
+        self, connection: Connection, dispatcher: _Dispatcher, sub: Subscription, gap: int
+    ) -> None:
+        self.connection = connection
+        self.dispatcher = dispatcher
+        self.sub = sub
+        #: Events of a resume gap already reported with the ``subscribed`` answer.
+        self.gap = gap
+        self.lost_in_a_row = 0
+        #: The task sending through ASGI while the socket cannot take direct writes.
+        self.pump: asyncio.Task[None] | None = None
+        self.scheduled = False
+
+    def ready(self) -> None:
+        """The subscription's ready callback (called by the hub from ``publish``)."""
+        if not self.scheduled:
+            self.scheduled = True
+            self.dispatcher.schedule(self)
+
+    def close(self) -> None:
+        if self.pump is not None:
+            self.pump.cancel()
+        self.sub.set_ready_callback(None)
+        self.sub.close()
+
+
+class _Dispatcher:
+    """Serves every ready subscription of one hub's websocket connections in one callback.
+
+    One ``call_soon`` per burst of publishes instead of a task wake per connection; a chunk
+    of `_FLUSH_CHUNK` subscriptions at a time so other callbacks run in between.
+    """
+
+    def __init__(self, frames: FrameCache) -> None:
+        self.frames = frames
+        self._ready: deque[_Feed] = deque()
+        self._handle: asyncio.Handle | None = None
+
+    def schedule(self, feed: _Feed) -> None:
+        self._ready.append(feed)
+        if self._handle is None:
+            self._handle = asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        ready = self._ready
+        for _ in range(min(len(ready), _FLUSH_CHUNK)):
+            feed = ready.popleft()
+            feed.scheduled = False
+            try:
+                feed.connection._deliver(feed)
+            except Exception as exc:  # one connection's bug must not starve the others
+                feed.connection._fail(exc, f"deliver-{feed.sub.topic}")
+        self._handle = asyncio.get_running_loop().call_soon(self._flush) if ready else None
+
+
+_dispatchers: weakref.WeakKeyDictionary[EventHub, _Dispatcher] = weakref.WeakKeyDictionary()
+
+
+def _dispatcher(hub: EventHub) -> _Dispatcher:
+    dispatcher = _dispatchers.get(hub)
+    if dispatcher is None:
+        dispatcher = _dispatchers[hub] = _Dispatcher(FrameCache())
+    return dispatcher
 
 
 def frame_cache(hub: EventHub) -> FrameCache:
     """The frame cache shared by every connection fed by ``hub``."""
-    cache = _frame_caches.get(hub)
-    if cache is None:
-        cache = _frame_caches[hub] = FrameCache()
-    return cache
+    return _dispatcher(hub).frames
 
 
 def _text(text: str) -> dict[str, Any]:
@@ -143,6 +222,7 @@ class Connection:
         hub: EventHub,
         host: BrainHostPort,
         asgi_send: Send | None = None,
+        write_frames: FrameWriter | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -150,25 +230,29 @@ class Connection:
         # Frames go straight to the server's ASGI send: Starlette's state checks would run
         # once per delivery otherwise. Closing still goes through `websocket`.
         self._asgi_send = asgi_send if asgi_send is not None else websocket.send
+        self._write_frames = write_frames
         self.principal = principal
         self.id = uuid.uuid4().hex[:12]
         self._services = services
         self._config = config
         self._hub = hub
         self._host = host
-        self._frames = frame_cache(hub)
+        self._dispatcher = _dispatcher(hub)
+        self._frames = self._dispatcher.frames
         self._wall_clock = wall_clock
         self._limiter = TokenBucketLimiter(config.command_rate, clock=clock, max_keys=1)
         self._send_lock = asyncio.Lock()
         self._loop = asyncio.get_running_loop()
         self._sending_since: float | None = None
         self._watchdog: asyncio.TimerHandle | None = None
-        self._subscriptions: dict[str, tuple[Subscription, asyncio.Task[None]]] = {}
+        self._subscriptions: dict[str, _Feed] = {}
         # workspace id -> number of this connection's subscriptions in it (quota accounting)
         self._topic_workspace: dict[str, str] = {}
         self._watched: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._commands_in_flight = 0
+        #: Set once the connection is being closed or is over: no more events go out.
+        self._closing = False
         self._finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.close_code: int | None = None
 
@@ -188,8 +272,8 @@ class Connection:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for subscription, _ in self._subscriptions.values():
-                subscription.close()
+            for feed in self._subscriptions.values():
+                feed.close()
             self._subscriptions.clear()
             for workspace_id in list(self._watched):
                 self._release(workspace_id, all_of_them=True)
@@ -206,15 +290,16 @@ class Connection:
             return
         error = task.exception()
         if error is not None and not isinstance(error, _ConnectionOverError):
-            _log.error(
-                "ws_task_failed",
-                connection=self.id,
-                task=task.get_name(),
-                error=repr(error),
-                exc_info=error,
-            )
-            if not self._finished.done():
-                self._spawn(self._close(CLOSE_INTERNAL, "internal error"), "close")
+            self._fail(error, task.get_name())
+
+    def _fail(self, error: BaseException, where: str) -> None:
+        """Log an unexpected error of this connection's and close it (1011)."""
+        _log.error(
+            "ws_task_failed", connection=self.id, task=where, error=repr(error), exc_info=error
+        )
+        if not self._finished.done() and not self._closing:
+            self._closing = True
+            self._spawn(self._close(CLOSE_INTERNAL, "internal error"), "close")
 
     def _arm_watchdog(self) -> None:
         self._watchdog = self._loop.call_later(self._config.heartbeat_s, self._check_stuck)
@@ -230,11 +315,13 @@ class Connection:
             self._arm_watchdog()
 
     def _finish(self) -> None:
+        self._closing = True
         if not self._finished.done():
             self._finished.set_result(None)
 
     async def _close(self, code: int, reason: str) -> None:
         """Send a close frame (if the socket still takes one) and end the connection."""
+        self._closing = True
         self.close_code = code
         try:
             async with asyncio.timeout(min(1.0, self._config.heartbeat_s)), self._send_lock:
@@ -378,10 +465,10 @@ class Connection:
             self._topic_workspace.pop(name, None)
             self._release(workspace_id)
             raise ProtocolError("unavailable", str(exc), topic=name) from None
-        # Until the pump starts, the subscription queues what is published meanwhile.
+        # Until the ack is out, the subscription queues what is published meanwhile.
         gap = subscription.statistics().lost_total
-        pump = self._spawn(self._pump(subscription, gap), f"pump-{name}")
-        self._subscriptions[name] = (subscription, pump)
+        feed = _Feed(self, self._dispatcher, subscription, gap)
+        self._subscriptions[name] = feed
         ack: dict[str, Any] = {
             "type": "subscribed",
             "topic": name,
@@ -403,65 +490,112 @@ class Connection:
                     )
                 )
             )
-        # The pump needs the send lock too, so the ack always goes out before any event.
         await self._send(*messages)
+        # Only now: the ack always goes out before any event (queued ones go at once).
+        subscription.set_ready_callback(feed.ready)
 
     async def _unsubscribe(self, request: Unsubscribe) -> None:
-        entry = self._subscriptions.pop(request.topic, None)
-        if entry is None:
+        feed = self._subscriptions.pop(request.topic, None)
+        if feed is None:
             raise ProtocolError(
                 "not_subscribed", f"not subscribed to {request.topic!r}", topic=request.topic
             )
-        subscription, pump = entry
-        pump.cancel()
-        subscription.close()
+        feed.close()
         workspace_id = self._topic_workspace.pop(request.topic, None)
         if workspace_id is not None:
             self._release(workspace_id)
         await self._send_text(frame({"type": "unsubscribed", "topic": request.topic}))
 
-    async def _pump(self, subscription: Subscription, gap: int) -> None:
-        """Move one subscription's events to the socket; enforce the slow-consumer rule."""
+    # ------------------------------------------------------------------ events
+
+    def _deliver(self, feed: _Feed) -> None:
+        """Write what ``feed`` has queued straight to the socket, or leave it to a pump.
+
+        Called by the dispatcher; never raises, never waits.
+        """
+        if feed.pump is not None or self._closing:
+            return  # a pump takes everything queued before it stops
+        write = self._write_frames
+        if write is None or self._send_lock.locked():
+            self._start_pump(feed, [])
+            return
+        try:
+            batch = self._take(feed, None)
+        except SubscriptionClosedError:
+            return
         frames = self._frames
-        topic = subscription.topic
-        limit = self._config.send_queue
-        lost_in_a_row = 0
-        while True:
-            try:
-                batch = await subscription.receive_many(_BATCH)
-            except SubscriptionClosedError:
-                return
-            messages: list[Mapping[str, Any]] = []
-            lost = 0
-            for item in batch:
-                if type(item) is Event:
-                    messages.append(frames.message(item))
-                    continue
-                assert isinstance(item, Missed)
-                count = item.count
-                if gap:  # the replay gap was reported with the `subscribed` answer
-                    count, gap = max(0, count - gap), max(0, gap - count)
-                if count:
-                    lost += count
-                    messages.append(_text(dropped_frame(topic, count)))
-            await self._send(*messages)
-            if not lost:
-                lost_in_a_row = 0
+        wires = [wire_frame(item) if isinstance(item, str) else frames.wire(item) for item in batch]
+        if wires and not write(wires):
+            self._start_pump(feed, batch)
+        elif feed.lost_in_a_row > self._config.send_queue:
+            self._closing = True
+            self._spawn(self._close_slow_consumer(feed), "close")
+
+    def _start_pump(self, feed: _Feed, batch: list[Event | str]) -> None:
+        feed.pump = self._spawn(self._pump(feed, batch), f"pump-{feed.sub.topic}")
+
+    def _take(self, feed: _Feed, limit: int | None) -> list[Event | str]:
+        """Up to ``limit`` queued events of ``feed``; losses become ``dropped`` frame texts.
+
+        Counts the losses toward the slow-consumer rule.
+        """
+        items = feed.sub.receive_many_nowait(limit)
+        if not items or type(items[0]) is not Missed:  # a marker only ever comes first
+            feed.lost_in_a_row = 0
+            return cast(list[Event | str], items)  # the usual case: events only
+        batch: list[Event | str] = []
+        lost = 0
+        for item in items:
+            if type(item) is Event:
+                batch.append(item)
                 continue
-            lost_in_a_row += lost
-            if lost_in_a_row > limit:
-                _log.info(
-                    "ws_slow_consumer_closed",
-                    connection=self.id,
-                    user_id=self.principal.user_id,
-                    topic=topic,
-                    lost=lost_in_a_row,
+            assert isinstance(item, Missed)
+            count = item.count
+            if feed.gap:  # the replay gap was reported with the `subscribed` answer
+                count, feed.gap = max(0, count - feed.gap), max(0, feed.gap - count)
+            if count:
+                lost += count
+                batch.append(dropped_frame(feed.sub.topic, count))
+        feed.lost_in_a_row = feed.lost_in_a_row + lost if lost else 0
+        return batch
+
+    async def _pump(self, feed: _Feed, batch: list[Event | str]) -> None:
+        """Send ``feed``'s events through ASGI (waiting while the client's socket is full)
+        until none is queued; then the dispatcher writes them directly again."""
+        frames = self._frames
+        try:
+            while True:
+                await self._send(
+                    *[
+                        _text(item) if isinstance(item, str) else frames.message(item)
+                        for item in batch
+                    ]
                 )
-                await self._close(
-                    CLOSE_POLICY,
-                    f"slow consumer: lost {lost_in_a_row} events of {topic} without catching up",
-                )
-                return
+                if feed.lost_in_a_row > self._config.send_queue:
+                    self._closing = True
+                    await self._close_slow_consumer(feed)
+                    return
+                try:
+                    batch = self._take(feed, _BATCH)
+                except SubscriptionClosedError:
+                    return
+                if not batch:
+                    return
+        finally:
+            feed.pump = None
+
+    async def _close_slow_consumer(self, feed: _Feed) -> None:
+        topic, lost = feed.sub.topic, feed.lost_in_a_row
+        _log.info(
+            "ws_slow_consumer_closed",
+            connection=self.id,
+            user_id=self.principal.user_id,
+            topic=topic,
+            lost=lost,
+        )
+        await self._close(
+            CLOSE_POLICY, f"slow consumer: lost {lost} events of {topic} without catching up"
+        )
 
     # ------------------------------------------------------------------ commands
 

@@ -22,6 +22,7 @@ from app.ws.connection import (
     Connection,
 )
 from app.ws.handshake import install_token_redaction, websocket_credentials
+from app.ws.server_protocol import FRAMES_EXTENSION, FrameWriter
 from tenancy.auth import Principal
 from tenancy.errors import TenancyError
 
@@ -71,6 +72,7 @@ async def websocket_endpoint(websocket: WebSocket, *, asgi_send: Send | None = N
         hub=services.actors.events,
         host=host,
         asgi_send=asgi_send,
+        write_frames=_frame_writer(websocket.scope),
     )
     _log.info("ws_open", connection=connection.id, user_id=principal.user_id)
     try:
@@ -92,6 +94,13 @@ async def _ensure_default_brains(host: BrainHostPort, services: Any, user_id: st
             await host.ensure_default_brain(workspace_id)
         except Exception as exc:  # a quota or a store problem must not refuse the socket
             _log.warning("ws_default_brain_failed", workspace_id=workspace_id, error=repr(exc))
+
+
+def _frame_writer(scope: Scope) -> FrameWriter | None:
+    """The server's `FrameWriter` (``app.ws.server_protocol``), if it offers one."""
+    extension = (scope.get("extensions") or {}).get(FRAMES_EXTENSION)
+    write: FrameWriter | None = extension.get("write") if isinstance(extension, dict) else None
+    return write
 
 
 def _config_of(app: Any) -> WsConfig:

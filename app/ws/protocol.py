@@ -20,7 +20,8 @@ Server -> client (JSON text frames)::
     {"type": "pong"}, {"type": "heartbeat"}
 
 An event frame is the same text for every subscriber: `FrameCache` builds it once per
-published event by splicing the event's pre-serialized JSON object into a frame header.
+published event by splicing the event's pre-serialized JSON object into a frame header, both
+as an ASGI ``websocket.send`` message and as the serialized websocket frame (``wire``).
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from websockets.frames import Frame, Opcode
 
 from actors import Event
 
@@ -53,6 +55,7 @@ __all__ = [
     "parse_client_message",
     "parse_topic",
     "reply_frame",
+    "wire_frame",
 ]
 
 TOPIC_KINDS = ("brain", "workspace")
@@ -268,7 +271,12 @@ def dropped_frame(topic: str, count: int) -> str:
     return frame({"type": "dropped", "topic": topic, "count": count})
 
 
-def _event_frame(event: Event, ts: float) -> str:
+def wire_frame(text: str) -> bytes:
+    """``text`` as one serialized, unmasked websocket text frame (what a server writes)."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+def _event_frame(event: Event, ts: float) -> bytes:
     head = b'{"type":"event","topic":%b,"seq":%d,"ts":%.6f' % (
         orjson.dumps(event.topic),
         event.seq,
@@ -277,7 +285,7 @@ def _event_frame(event: Event, ts: float) -> str:
     data = event.data.strip()
     if data.startswith(b'{"event":') and data.endswith(b"}"):
         # The hub's usual payload, {"event": name, "data": ...}: splice its members in.
-        return (head + b"," + data[1:]).decode()
+        return head + b"," + data[1:]
     # Anything else is parsed once (per event, not per subscriber) to find its name.
     try:
         document = orjson.loads(data)
@@ -286,18 +294,23 @@ def _event_frame(event: Event, ts: float) -> str:
         data = orjson.dumps(data.decode(errors="replace"))
     if isinstance(document, dict) and isinstance(document.get("event"), str):
         body = {"event": document["event"], "data": document.get("data")}
-        return (head + b"," + orjson.dumps(body)[1:]).decode()
-    return (head + b',"event":"message","data":' + data + b"}").decode()
+        return head + b"," + orjson.dumps(body)[1:]
+    return head + b',"event":"message","data":' + data + b"}"
+
+
+class _Built(NamedTuple):
+    message: dict[str, Any]
+    wire: bytes
 
 
 class FrameCache:
     """Event frames built once per published event and shared by every connection.
 
-    Keyed by the hub's `Event` (topic, seq, data). The oldest frames are forgotten once
-    there are more than ``size`` of them or they hold more than ``max_bytes`` of text; a
-    forgotten frame is rebuilt if a late subscriber still needs it. ``ts`` is the server's
-    wall-clock time (seconds) when the frame was built: when the first subscriber's sender
-    picked the event up.
+    Keyed by the hub's `Event` (topic, seq, data); each frame is kept as an ASGI message and
+    as serialized websocket frame bytes. The oldest frames are forgotten once there are more
+    than ``size`` of them or they hold more than ``max_bytes``; a forgotten frame is rebuilt
+    if a late subscriber still needs it. ``ts`` is the server's wall-clock time (seconds)
+    when the frame was built: when the first subscriber's sender picked the event up.
     """
 
     def __init__(
@@ -314,33 +327,47 @@ class FrameCache:
         self._size = size
         self._max_bytes = max_bytes
         self._clock = clock
-        self._frames: dict[Event, dict[str, Any]] = {}
+        self._frames: dict[Event, _Built] = {}
         self._bytes = 0
         self.built_total = 0
 
     def message(self, event: Event) -> dict[str, Any]:
         """The ASGI ``websocket.send`` message for ``event`` (the same object every time)."""
-        message = self._frames.get(event)
-        if message is None:
-            text = _event_frame(event, self._clock())
-            message = {"type": "websocket.send", "text": text}
-            frames = self._frames
-            self._bytes += len(text)
-            while frames and (len(frames) >= self._size or self._bytes > self._max_bytes):
-                self._bytes -= len(frames.pop(next(iter(frames)))["text"])
-            frames[event] = message
-            self.built_total += 1
-        return message
+        built = self._frames.get(event)
+        return (built or self._build(event)).message
+
+    def wire(self, event: Event) -> bytes:
+        """The serialized websocket frame for ``event`` (the same bytes every time)."""
+        built = self._frames.get(event)
+        return (built or self._build(event)).wire
 
     def text(self, event: Event) -> str:
         """The frame text for ``event``."""
         text: str = self.message(event)["text"]
         return text
 
+    def _build(self, event: Event) -> _Built:
+        payload = _event_frame(event, self._clock())
+        built = _Built(
+            {"type": "websocket.send", "text": payload.decode()},
+            Frame(Opcode.TEXT, payload).serialize(mask=False),
+        )
+        frames = self._frames
+        self._bytes += _size(built)
+        while frames and (len(frames) >= self._size or self._bytes > self._max_bytes):
+            self._bytes -= _size(frames.pop(next(iter(frames))))
+        frames[event] = built
+        self.built_total += 1
+        return built
+
     @property
     def bytes_held(self) -> int:
-        """Characters of frame text currently cached."""
+        """Bytes of frames currently cached (text and serialized form)."""
         return self._bytes
 
     def __len__(self) -> int:
         return len(self._frames)
+
+
+def _size(built: _Built) -> int:
+    return len(built.message["text"]) + len(built.wire)

@@ -803,22 +803,11 @@ class BrainHost:
             )
 
     def _has_any_listeners(self) -> bool:
-        hub = self.events
-        return bool(hub._exact or hub._prefixes)
+        return self.events.statistics().subscribers > 0
 
     def _has_listeners(self, brain_id: str) -> bool:
-        """Whether anyone subscribes to the brain's topic (exactly or by a prefix of it).
-
-        Called for every running brain on every tick, so it reads the hub's subscription
-        tables directly (``EventHub`` has no public per-topic check yet)."""
-        hub = self.events
-        exact, prefixes = hub._exact, hub._prefixes
-        if not exact and not prefixes:
-            return False
-        topic = f"brain:{brain_id}"
-        if exact.get(topic):
-            return True
-        return any(topic.startswith(prefix) and subs for prefix, subs in prefixes.items())
+        """Whether anyone subscribes to the brain's topic (exactly or by a prefix of it)."""
+        return self.events.has_subscribers(self.topic(brain_id))
 
     def _publish(self, brain_id: str, event: str, data: Mapping[str, Any]) -> None:
         if not self.events.closed:

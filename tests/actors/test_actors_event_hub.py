@@ -148,6 +148,83 @@ async def test_receive_many_returns_what_is_queued_up_to_the_limit() -> None:
     assert seqs(await sub.receive_many()) == [4, 5]
 
 
+def test_receive_many_nowait_takes_everything_queued_with_the_loss_marker_first() -> None:
+    hub = EventHub()
+    sub = hub.subscribe("t", queue_size=3)
+    assert sub.receive_many_nowait() == []
+    for n in range(5):
+        hub.publish("t", n)
+    assert seqs(sub.receive_many_nowait(limit=2)) == ["missed 2", 3]
+    assert seqs(sub.receive_many_nowait()) == [4, 5]
+    assert sub.receive_many_nowait() == []
+
+
+def test_receive_many_nowait_raises_once_the_subscription_has_ended() -> None:
+    hub = EventHub()
+    sub = hub.subscribe("t")
+    hub.publish("t", 1)
+    hub.close()
+    assert seqs(sub.receive_many_nowait()) == [1], "what was queued comes first"
+    with pytest.raises(SubscriptionClosedError):
+        sub.receive_many_nowait()
+
+
+def test_a_ready_callback_is_called_when_a_subscription_gets_something_after_nothing() -> None:
+    hub = EventHub()
+    sub = hub.subscribe("t")
+    calls: list[int] = []
+    sub.set_ready_callback(lambda: calls.append(len(calls)))
+    hub.publish("t", 1)
+    hub.publish("t", 2)  # still queued: the consumer is already due
+    assert len(calls) == 1
+    assert seqs(sub.receive_many_nowait()) == [1, 2]
+    hub.publish("t", 3)
+    assert len(calls) == 2
+
+
+def test_a_ready_callback_is_called_at_once_for_events_already_queued() -> None:
+    hub = EventHub(history=10)
+    hub.publish("t", 1)
+    sub = hub.subscribe("t", since_seq=0)
+    calls: list[None] = []
+    sub.set_ready_callback(lambda: calls.append(None))
+    assert len(calls) == 1
+
+
+def test_a_ready_callback_is_called_when_the_subscription_ends() -> None:
+    hub = EventHub()
+    sub = hub.subscribe("t")
+    calls: list[None] = []
+    sub.set_ready_callback(lambda: calls.append(None))
+    hub.close()
+    assert len(calls) == 1 and sub.closed
+
+
+def test_a_ready_callback_set_to_none_is_no_longer_called() -> None:
+    hub = EventHub()
+    sub = hub.subscribe("t")
+    calls: list[None] = []
+    sub.set_ready_callback(lambda: calls.append(None))
+    sub.set_ready_callback(None)
+    hub.publish("t", 1)
+    assert calls == [] and seqs(sub.receive_many_nowait()) == [1]
+
+
+@pytest.mark.parametrize("other_prefixes", [0, 100], ids=["few-prefixes", "many-prefixes"])
+def test_has_subscribers_sees_exact_and_prefix_subscriptions(other_prefixes: int) -> None:
+    hub = EventHub()
+    for n in range(other_prefixes):
+        hub.subscribe(f"other:{n}/", prefix=True)
+    assert not hub.has_subscribers("brain:1")
+    exact = hub.subscribe("brain:1")
+    assert hub.has_subscribers("brain:1") and not hub.has_subscribers("brain:2")
+    exact.close()
+    assert not hub.has_subscribers("brain:1")
+    hub.subscribe("brain:", prefix=True)
+    assert hub.has_subscribers("brain:1") and hub.has_subscribers("brain:2")
+    assert not hub.has_subscribers("workspace:1")
+
+
 def test_resume_replays_retained_events_after_the_given_sequence() -> None:
     hub = EventHub(history=10)
     for n in range(5):

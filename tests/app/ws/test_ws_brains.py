@@ -114,16 +114,29 @@ async def test_another_workspace_cannot_watch_or_drive_a_brain(server: LiveServe
     assert stats["state"] == "stopped", "alice's command did not reach bob's brain"
 
 
-async def test_replacing_a_genome_needs_the_admin_role_as_over_rest(server: LiveServer) -> None:
+@pytest.mark.parametrize(
+    ("edit", "args"),
+    [
+        ("put_genome", {"genome": {}}),
+        ("update_area", {"area": "___pwr", "changes": {"dimensions": [2, 1, 1]}}),
+        ("set_mapping", {"source": "___pwr", "destination": "_death", "rules": []}),
+    ],
+)
+async def test_edits_of_what_a_brain_is_need_the_admin_role_as_over_rest(
+    server: LiveServer, edit: str, args: dict[str, Any]
+) -> None:
     alice = await server.tenant("alice")
     bob = await server.tenant("bob")
     await server.join(alice, bob)
     bobs_brain = await default_brain(server, bob)
+    before = await server.services.brains.call(bob.workspace_id, bobs_brain, lambda b: b.snapshot())
     async with server.connect(alice.token) as ws:
-        refused = await command(ws, "g", bobs_brain, "put_genome", genome={})
+        refused = await command(ws, "g", bobs_brain, edit, **args)
         assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
         allowed = await command(ws, "s", bobs_brain, "stats")
         assert allowed["ok"] is True
+    after = await server.services.brains.call(bob.workspace_id, bobs_brain, lambda b: b.snapshot())
+    assert after == before
 
 
 @pytest.mark.ws_env(BRAINHOST_QUOTA_MAX_WS_CONNECTIONS="1")

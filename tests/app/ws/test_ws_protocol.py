@@ -8,6 +8,9 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Protocol as WebSocketProtocol
+from websockets.protocol import Side
 
 from actors import Event
 from app.settings import SettingsError, load_settings
@@ -172,6 +175,16 @@ def test_a_frame_is_built_once_per_event_and_shared() -> None:
     assert cache.message(event) is first
     assert cache.message(Event("brain:b", 1, event.data, 1)) is first  # equal event, same frame
     assert cache.built_total == 1
+
+
+def test_the_wire_form_of_an_event_frame_is_its_text_as_one_websocket_text_frame() -> None:
+    cache = FrameCache()
+    event = Event("brain:b", 1, '{"event":"x","data":"été"}'.encode(), 1)
+    client = WebSocketProtocol(Side.CLIENT)  # what a client's websockets library parses
+    client.receive_data(cache.wire(event))
+    [received] = client.events_received()
+    assert isinstance(received, Frame) and received.opcode is Opcode.TEXT and received.fin
+    assert received.data.decode() == cache.text(event)
 
 
 def test_the_frame_cache_is_bounded_by_count_and_by_bytes() -> None:

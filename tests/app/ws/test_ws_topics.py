@@ -171,6 +171,32 @@ async def test_since_seq_from_another_epoch_is_a_gap(server: LiveServer) -> None
 # ----------------------------------------------------------------------------- encode once
 
 
+@pytest.mark.uvicorn(ws="websockets-sansio")
+async def test_events_go_out_through_asgi_sends_on_a_server_without_the_frame_writer(
+    server: LiveServer,
+) -> None:
+    tenant = await server.tenant()
+    topic = f"workspace:{tenant.workspace_id}"
+    async with server.connect(tenant.token) as ws:
+        await subscribe(ws, topic)
+        seqs = [publish(server, topic, "tick", n) for n in range(3)]
+        assert [(await recv(ws))["seq"] for _ in seqs] == seqs
+
+
+async def test_events_keep_their_order_while_other_frames_go_out(server: LiveServer) -> None:
+    tenant = await server.tenant()
+    topic = f"workspace:{tenant.workspace_id}"
+    async with server.connect(tenant.token) as ws:
+        await subscribe(ws, topic)
+        seqs = []
+        for n in range(20):
+            await send(ws, {"type": "ping"})
+            seqs.append(publish(server, topic, "tick", n))
+        frames = [await recv(ws) for _ in range(40)]
+        assert [f["seq"] for f in frames if f["type"] == "event"] == seqs
+        assert sum(f == {"type": "pong"} for f in frames) == 20
+
+
 async def test_an_event_frame_is_built_once_for_all_subscribers(server: LiveServer) -> None:
     tenant = await server.tenant()
     topic = f"workspace:{tenant.workspace_id}"
