@@ -520,9 +520,16 @@ class Connection:
             self._start_pump(feed, [])
             return
         try:
-            batch = self._take(feed, None)
+            items = feed.sub.receive_many_nowait()
         except SubscriptionClosedError:
             return
+        if len(items) == 1 and type(event := items[0]) is Event:
+            # The steady state, one event since the last flush: no list of frames to build.
+            feed.lost_in_a_row = 0
+            if not write((self._frames.wire(event),)):
+                self._start_pump(feed, [event])
+            return
+        batch = self._batch(feed, items)
         frames = self._frames
         wires = [wire_frame(item) if isinstance(item, str) else frames.wire(item) for item in batch]
         if wires and not write(wires):
@@ -534,12 +541,15 @@ class Connection:
     def _start_pump(self, feed: _Feed, batch: list[Event | str]) -> None:
         feed.pump = self._spawn(self._pump(feed, batch), f"pump-{feed.sub.topic}")
 
-    def _take(self, feed: _Feed, limit: int | None) -> list[Event | str]:
-        """Up to ``limit`` queued events of ``feed``; losses become ``dropped`` frame texts.
+    def _take(self, feed: _Feed, limit: int) -> list[Event | str]:
+        """Up to ``limit`` queued events of ``feed``; losses become ``dropped`` frame texts."""
+        return self._batch(feed, feed.sub.receive_many_nowait(limit))
+
+    def _batch(self, feed: _Feed, items: list[Event | Missed]) -> list[Event | str]:
+        """``items`` taken from ``feed`` with its losses as ``dropped`` frame texts.
 
         Counts the losses toward the slow-consumer rule.
         """
-        items = feed.sub.receive_many_nowait(limit)
         if not items or type(items[0]) is not Missed:  # a marker only ever comes first
             feed.lost_in_a_row = 0
             return cast(list[Event | str], items)  # the usual case: events only

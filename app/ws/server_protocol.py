@@ -5,8 +5,9 @@ event; ASGI's ``websocket.send`` would have the websockets library frame it agai
 connection, which was about half of the CPU a delivery cost. This protocol (``ws=`` of
 ``app.server.server_config``) adds the ``brainhost.websocket.frames`` extension to the
 websocket scope: ``scope["extensions"]["brainhost.websocket.frames"]["write"]`` is a
-`FrameWriter`. Everything else is uvicorn's, unchanged, and the app falls back to
-``websocket.send`` on a server without the extension.
+`FrameWriter`; it is not offered when the client negotiated an extension that rewrites
+frames (permessage-deflate). Everything else is uvicorn's, unchanged, and the app falls back
+to ``websocket.send`` without the extension.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
-        if self.response.status_code == 101:
+        # Not offered when an extension (e.g. permessage-deflate) rewrites every frame: the
+        # app then sends through ``websocket.send``.
+        if self.response.status_code == 101 and not self.conn.extensions:
             # The app's task is created but has not started: it sees the extension.
             extensions = self.scope.setdefault("extensions", {})
             extensions[FRAMES_EXTENSION] = {"write": self.write_frames}
@@ -50,7 +53,6 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
             or self.disconnected
             or not self.writable.is_set()  # uvicorn's own send would wait for the buffer
             or self.conn.state is not State.OPEN  # before the handshake, or closing
-            or self.conn.extensions  # e.g. permessage-deflate rewrites every frame
             or self.transport.is_closing()
         ):
             return False
