@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from cachetools import TTLCache
 
 from tenancy.auth.codes import (
     CodePolicy,
@@ -46,6 +45,7 @@ from tenancy.errors import (
     TokenRevokedError,
     UnauthenticatedError,
 )
+from tenancy.recent_answers import RecentAnswers
 from tenancy.store import (
     CodeOutcome,
     LoginCode,
@@ -61,7 +61,6 @@ __all__ = ["AuthLimits", "AuthService", "LoginResult", "Principal", "client_key"
 
 _log = structlog.get_logger("brainhost.auth")
 _FAMILY_PREFIX = "family:"
-_REVOCATION_CACHE_SIZE = 100_000
 
 
 def new_id(prefix: str) -> str:
@@ -140,8 +139,6 @@ class AuthService:
     ) -> None:
         if len(code_key) < 32:
             raise ValueError("the login-code HMAC key must be at least 32 bytes")
-        if revocation_cache_ttl_s < 0:
-            raise ValueError(f"revocation cache ttl must be >= 0 s, got {revocation_cache_ttl_s}")
         self.store = store
         self.codec = codec
         self.mailer = mailer
@@ -156,10 +153,8 @@ class AuthService:
         self._verify_per_ip = TokenBucketLimiter(limits.verifies_per_ip, clock=monotonic)
         self._refresh_per_ip = TokenBucketLimiter(limits.refreshes_per_ip, clock=monotonic)
         # jti -> the principal of a token found not revoked (its own jti nor its family).
-        self._not_revoked: TTLCache[str, Principal] | None = (
-            TTLCache(_REVOCATION_CACHE_SIZE, revocation_cache_ttl_s, timer=monotonic)
-            if revocation_cache_ttl_s > 0
-            else None
+        self._not_revoked: RecentAnswers[str, Principal] = RecentAnswers(
+            "revocation", revocation_cache_ttl_s, clock=monotonic
         )
 
     def _now(self) -> datetime:
@@ -286,9 +281,8 @@ class AuthService:
     async def _revoke_family_tokens(self, family_id: str, now: datetime) -> None:
         # Access tokens of the family live at most one TTL (+ skew) from now.
         until = now + timedelta(seconds=self.codec.ttl_s + self.codec.leeway_s)
-        await self.store.revoked_tokens.add(RevokedToken(_FAMILY_PREFIX + family_id, until))
-        # After the write: a check racing it then reads the revocation from the store.
-        self._forget_verdicts()
+        with self._not_revoked.changing():
+            await self.store.revoked_tokens.add(RevokedToken(_FAMILY_PREFIX + family_id, until))
 
     async def _login_result(self, user: User, family_id: str, refresh_token: str) -> LoginResult:
         memberships = await self.store.memberships.list_for_user(user.id)
@@ -324,11 +318,9 @@ class AuthService:
     async def authenticate(self, token: str) -> Principal:
         """The principal of a bearer token: valid, unexpired and not revoked."""
         claims = self.codec.verify(token)
-        cache = self._not_revoked
-        if cache is not None:
-            known = cache.get(claims.jti)
-            if known is not None:
-                return known
+        known = self._not_revoked.get(claims.jti)
+        if known is not None:
+            return known
         revoked = self.store.revoked_tokens
         if await revoked.is_revoked(claims.jti) or await revoked.is_revoked(
             _FAMILY_PREFIX + claims.session_id
@@ -342,11 +334,5 @@ class AuthService:
             expires_at=claims.expires_at,
             workspaces=claims.workspaces,
         )
-        if cache is not None:
-            cache[claims.jti] = principal
+        self._not_revoked.keep(claims.jti, principal)
         return principal
-
-    def _forget_verdicts(self) -> None:
-        # Revocations are rare: forgetting every verdict is simpler than finding a family's.
-        if self._not_revoked is not None:
-            self._not_revoked.clear()

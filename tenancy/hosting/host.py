@@ -19,12 +19,11 @@ import contextlib
 import dataclasses
 import math
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import structlog
-from cachetools import TTLCache
 
 from actors import (
     Actor,
@@ -96,6 +95,7 @@ from tenancy.hosting.workspace import (
     Usage,
     WorkspaceActor,
 )
+from tenancy.recent_answers import RecentAnswers
 from tenancy.store import BrainRecord, RunningBrain, Store, WorkspaceNotProvisioned
 
 __all__ = ["BRAIN_KIND", "COMMANDS", "EDIT_COMMANDS", "BrainHost", "BrainInfo", "HostConfig"]
@@ -215,16 +215,10 @@ class BrainHost:
             raise ValueError(
                 f"resume concurrency must be >= 1, got {self.config.resume_concurrency}"
             )
-        if self.config.feagi_key_cache_ttl_s < 0:
-            raise ValueError(
-                f"FEAGI key cache ttl must be >= 0 s, got {self.config.feagi_key_cache_ttl_s}"
-            )
         # FEAGI key hash -> (workspace, brain) it opens; only live keys are remembered.
-        self._feagi_keys: TTLCache[bytes, tuple[str, str]] | None = (
-            TTLCache(_FEAGI_KEY_CACHE_SIZE, self.config.feagi_key_cache_ttl_s,
-                     timer=self.clock.monotonic)
-            if self.config.feagi_key_cache_ttl_s > 0
-            else None
+        self._feagi_keys: RecentAnswers[bytes, tuple[str, str]] = RecentAnswers(
+            "FEAGI key", self.config.feagi_key_cache_ttl_s, maxsize=_FEAGI_KEY_CACHE_SIZE,
+            clock=self.clock.monotonic,
         )
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -370,7 +364,7 @@ class BrainHost:
             with contextlib.suppress(Exception):
                 await self._registry.ref(BRAIN_KIND, brain_id).ask(Forget())
         ref = await self._workspace_ref(workspace_id)
-        with self._changing_feagi_keys():  # the brain's keys are deleted with it
+        with self._feagi_keys.changing():  # the brain's keys are deleted with it
             await ref.ask(DeleteBrain(brain_id))
         await self._registry.passivate(BRAIN_KIND, brain_id)
         self._brain_ws.pop(brain_id, None)
@@ -384,7 +378,7 @@ class BrainHost:
 
         Call it before ``Store.drop_workspace`` (the store drops the records and keys).
         """
-        self._forget_feagi_keys()
+        self._feagi_keys.forget_all()
         brain_ids = [b for b, ws in list(self._brain_ws.items()) if ws == workspace_id]
         for brain_id in brain_ids:
             if self._registry.is_active(BRAIN_KIND, brain_id):
@@ -416,39 +410,21 @@ class BrainHost:
         deleting its brain or workspace through this host forgets it at once; a revocation
         by another process applies within that time.
         """
-        cache = self._feagi_keys
-        if cache is not None:
-            known = cache.get(key_hash)
-            if known is not None:
-                return known
+        known = self._feagi_keys.get(key_hash)
+        if known is not None:
+            return known
         record = await self.store.feagi_keys.resolve(key_hash)
         if record is None or record.revoked:
             return None
         found = (record.workspace_id, record.brain_id)
-        if cache is not None:
-            cache[key_hash] = found
+        self._feagi_keys.keep(key_hash, found)
         return found
 
     async def revoke_feagi_key(self, key_hash: bytes) -> bool:
         """Revoke a FEAGI key: it opens nothing from now on. True if it was live."""
-        with self._changing_feagi_keys():
+        with self._feagi_keys.changing():
             revoked: bool = await self.store.feagi_keys.revoke(key_hash)
         return revoked
-
-    @contextlib.contextmanager
-    def _changing_feagi_keys(self) -> Iterator[None]:
-        """Around a write that may end a remembered key: forget them all once it is done
-        (after the write, so a lookup racing it reads the new state from the store)."""
-        try:
-            yield
-        finally:
-            self._forget_feagi_keys()
-
-    def _forget_feagi_keys(self) -> None:
-        # Revocations and deletions are rare: forgetting every key is simpler than finding
-        # a brain's.
-        if self._feagi_keys is not None:
-            self._feagi_keys.clear()
 
     # --- commands -------------------------------------------------------------------------
 

@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from cachetools import TTLCache
 
 from tenancy.auth.codes import normalize_email
 from tenancy.auth.service import new_id
@@ -34,6 +33,7 @@ from tenancy.errors import (
     NotFoundError,
     QuotaExceededError,
 )
+from tenancy.recent_answers import RecentAnswers
 from tenancy.store import (
     Conflict,
     Domain,
@@ -59,7 +59,6 @@ __all__ = ["Access", "WorkspaceLimits", "WorkspaceService"]
 
 _log = structlog.get_logger("brainhost.workspaces")
 _NOT_FOUND = "no such workspace"
-_ACCESS_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,18 +113,14 @@ class WorkspaceService:
         access_cache_ttl_s: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if access_cache_ttl_s < 0:
-            raise ValueError(f"access cache ttl must be >= 0 s, got {access_cache_ttl_s}")
         self.store = store
         self.registry = registry
         self.limits = limits if limits is not None else WorkspaceLimits()
         self.resolver = resolver if resolver is not None else DomainResolver(store.domains)
         self._clock = clock
         # (user id, workspace id) -> that user's seat; only found seats are remembered.
-        self._seats: TTLCache[tuple[str, str], Access] | None = (
-            TTLCache(_ACCESS_CACHE_SIZE, access_cache_ttl_s, timer=monotonic)
-            if access_cache_ttl_s > 0
-            else None
+        self._seats: RecentAnswers[tuple[str, str], Access] = RecentAnswers(
+            "access", access_cache_ttl_s, clock=monotonic
         )
 
     def _now(self) -> datetime:
@@ -169,12 +164,10 @@ class WorkspaceService:
 
     async def access(self, user_id: str, workspace_id: str, minimum: Role = "member") -> Access:
         """The caller's seat in `workspace_id` if it has at least role `minimum`."""
-        seats = self._seats
-        seat = seats.get((user_id, workspace_id)) if seats is not None else None
+        seat = self._seats.get((user_id, workspace_id))
         if seat is None:
             seat = await self._find_seat(user_id, workspace_id)
-            if seats is not None:
-                seats[(user_id, workspace_id)] = seat
+            self._seats.keep((user_id, workspace_id), seat)
         if not role_at_least(seat.role, minimum):
             raise ForbiddenError(f"this needs the {minimum} role; you are {seat.role}")
         return seat
@@ -193,16 +186,6 @@ class WorkspaceService:
             raise NotFoundError(_NOT_FOUND)
         return Access(workspace=workspace, member=member, data=data)
 
-    @contextmanager
-    def _changing_seats(self) -> Iterator[None]:
-        """Around a write that may change a remembered seat: forget them all once it is done
-        (after the write, so a lookup racing it reads the new state from the store)."""
-        try:
-            yield
-        finally:
-            if self._seats is not None:
-                self._seats.clear()
-
     async def update(
         self, access: Access, *, name: str | None = None, slug: str | None = None
     ) -> Workspace:
@@ -210,7 +193,7 @@ class WorkspaceService:
         self._require(access, "admin")
         name = check_workspace_name(name) if name is not None else None
         slug = check_slug(slug) if slug is not None else None
-        with self._changing_seats(), _store_errors():
+        with self._seats.changing(), _store_errors():
             return await self.store.workspaces.update(access.workspace.id, name=name, slug=slug)
 
     async def delete(self, access: Access, confirm_slug: str) -> None:
@@ -222,7 +205,7 @@ class WorkspaceService:
                 fields={"confirm": f"type the workspace's slug, {access.workspace.slug!r}"},
             )
         domains = await access.data.domains.list()
-        with self._changing_seats():
+        with self._seats.changing():
             await self.store.drop_workspace(access.workspace.id)
         for domain in domains:
             self.resolver.invalidate(domain.domain)
@@ -306,7 +289,7 @@ class WorkspaceService:
         """Change a seat's role (admins for non-owners, owners for anyone)."""
         target = await self._member(access, member_id)
         check_manage_member(access.role, target.role, role)
-        with self._changing_seats(), _store_errors():
+        with self._seats.changing(), _store_errors():
             return await access.data.members.set_role(member_id, role)
 
     async def remove_member(self, access: Access, member_id: str) -> Member:
@@ -314,7 +297,7 @@ class WorkspaceService:
         target = await self._member(access, member_id)
         if target.id != access.member.id:
             check_manage_member(access.role, target.role)
-        with self._changing_seats(), _store_errors():
+        with self._seats.changing(), _store_errors():
             removed = await access.data.members.remove(member_id)
         _log.info("member_removed", workspace=access.workspace.id, member=member_id)
         return removed
