@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from tenancy_fixtures import FakeClock
 
 from tenancy.recent_answers import RecentAnswers
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_an_answer_is_kept_until_its_ttl_ends() -> None:
-    clock = Clock()
+    clock = FakeClock(start=0.0)
     answers: RecentAnswers[str, int] = RecentAnswers("test", 1.0, clock=clock)
     answers.keep("k", 7)
-    clock.now = 0.99
+    clock.advance(0.99)
     assert answers.get("k") == 7
-    clock.now = 1.01
+    clock.advance(0.02)
     assert answers.get("k") is None
 
 
